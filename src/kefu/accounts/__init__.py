@@ -1,0 +1,1 @@
+"""Agents, teams, roles and authentication (passwords, sessions, TOTP, API tokens)."""

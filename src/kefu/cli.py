@@ -1,0 +1,106 @@
+"""The `kefu` command: run the desk, run workers, migrate, benchmark, evaluate."""
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from kefu.core.settings import Settings
+
+app = typer.Typer(help="Kefu (客服) customer support for crypto exchanges.", no_args_is_help=True)
+db_app = typer.Typer(help="Database commands.")
+bench_app = typer.Typer(help="Benchmarks that print their figures as JSON on the last line.")
+eval_app = typer.Typer(help="Quality evaluations that print JSON on the last line.")
+app.add_typer(db_app, name="db")
+app.add_typer(bench_app, name="bench")
+app.add_typer(eval_app, name="eval")
+console = Console()
+DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+async def _prepare(settings: Settings) -> list[tuple[str, str, str]]:
+    from kefu.core.db import make_engine, make_session_factory
+    from kefu.web.bootstrap import prepare
+
+    engine = make_engine(settings.database_url)
+    try:
+        logins = await prepare(engine, make_session_factory(engine), settings)
+    finally:
+        await engine.dispose()
+    return [(x.email, x.password, x.role) for x in logins]
+
+
+@app.command()
+def run(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Web processes (scale-out needs PostgreSQL).")] = 1,
+) -> None:
+    """Start Kefu: migrate, seed the demo desk, serve the portal, console, admin and API."""
+    import uvicorn
+
+    settings = Settings()
+    logins = asyncio.run(_prepare(settings))
+    table = Table(title="Kefu demo logins (agent console: /console)")
+    for column in ("email", "password", "role"):
+        table.add_column(column)
+    for row in logins:
+        table.add_row(*row)
+    console.print(table)
+    console.print(f"Kefu is at http://{host}:{port}  (customers: /, agents: /console, "
+                  f"admin: /admin, API: /docs)")
+    uvicorn.run("kefu.web.asgi:app", host=host, port=port, workers=workers,
+                log_level="info", proxy_headers=False)
+
+
+@app.command()
+def worker() -> None:
+    """Run jobs from the jobs table (for deployments that set KEFU_RUN_JOBS_IN_PROCESS=false)."""
+    from kefu.core import jobs
+    from kefu.core.db import make_engine, make_session_factory
+
+    settings = Settings()
+
+    async def main() -> None:
+        engine = make_engine(settings.database_url)
+        runner = jobs.Runner(jobs.JobContext(settings, make_session_factory(engine)))
+        console.print("Kefu worker running; Ctrl-C stops it.")
+        try:
+            await runner.run_forever()
+        finally:
+            await engine.dispose()
+
+    import kefu.notifications.service  # noqa: F401  (registers the email job handler)
+
+    asyncio.run(main())
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply migrations (SQLite or PostgreSQL, from KEFU_DATABASE_URL)."""
+    asyncio.run(_prepare(Settings()))
+    console.print("Database is up to date.")
+
+
+@bench_app.command("tickets")
+def bench_tickets(
+    url: Annotated[str, typer.Option(help="A running Kefu; default: start one.")] = "",
+    db: Annotated[str, typer.Option(help="sqlite or postgresql, for the server it starts.")] = (
+        "sqlite"),
+    clients: Annotated[int, typer.Option(help="Concurrent clients.")] = 32,
+    requests: Annotated[int, typer.Option(help="Tickets to create in all.")] = 3000,
+    server_workers: Annotated[int, typer.Option(help="Web processes to start.")] = 2,
+    token: Annotated[str, typer.Option(help="API token, with --url.")] = "",
+) -> None:
+    """Create tickets through the HTTP API with N concurrent clients; prints JSON last."""
+    from kefu.bench.tickets import run_bench
+
+    run_bench(url=url, db=db, clients=clients, requests=requests,
+              server_workers=server_workers, token=token)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Customers (traders) and how they are identified: email + password, or a signed UID."""

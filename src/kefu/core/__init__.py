@@ -1,0 +1,1 @@
+"""Foundation shared by every domain: settings, database, jobs, errors, clock."""

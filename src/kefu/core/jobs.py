@@ -1,0 +1,191 @@
+"""The jobs table: durable work written in the same transaction as the change (outbox).
+
+A job is claimed by exactly one runner (SKIP LOCKED on PostgreSQL, a conditional update
+everywhere), retried with exponential backoff when its handler raises, and finally
+marked dead with its error. A runner that crashes leaves the job `running` with an
+expired lease, and the next runner takes it again, so nothing is lost.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import JSON, Integer, String, Text, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kefu.core import events
+from kefu.core.clock import utcnow
+from kefu.core.db import Base, UTCDateTime
+from kefu.core.settings import Settings
+
+log = structlog.get_logger(__name__)
+LEASE = timedelta(minutes=5)
+MAX_BACKOFF_SECONDS = 3600
+JOB_ENQUEUED = "jobs.enqueued"
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=8)
+    run_after: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+@dataclass(frozen=True)
+class JobContext:
+    settings: Settings
+    session_factory: async_sessionmaker[AsyncSession]
+
+
+Handler = Callable[[dict[str, Any], JobContext], Awaitable[None]]
+_handlers: dict[str, Handler] = {}
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        _handlers[kind] = fn
+        return fn
+
+    return register
+
+
+def enqueue(
+    db: AsyncSession, *, kind: str, payload: dict[str, Any], max_attempts: int = 8
+) -> Job:
+    """Add a job to the caller's transaction; it exists only if that transaction commits."""
+    now = utcnow()
+    job = Job(
+        kind=kind,
+        payload=payload,
+        status="queued",
+        attempts=0,
+        max_attempts=max_attempts,
+        run_after=now,
+        created_at=now,
+    )
+    db.add(job)
+    events.emit(db, JOB_ENQUEUED, kind=kind)
+    return job
+
+
+def backoff_seconds(attempts: int) -> int:
+    return int(min(MAX_BACKOFF_SECONDS, 2 ** min(attempts, 12)))
+
+
+async def _claim(db: AsyncSession, now: datetime) -> Job | None:
+    due = or_(
+        (Job.status == "queued") & (Job.run_after <= now),
+        (Job.status == "running") & (Job.locked_until < now),
+    )
+    query = select(Job).where(due).order_by(Job.run_after, Job.id).limit(1)
+    if db.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    job = (await db.execute(query)).scalar_one_or_none()
+    if job is None:
+        return None
+    # The conditional update makes the claim safe where SKIP LOCKED does not exist.
+    claimed = await db.execute(
+        update(Job)
+        .where(Job.id == job.id, Job.status == job.status, Job.attempts == job.attempts)
+        .values(status="running", attempts=job.attempts + 1, locked_until=now + LEASE)
+    )
+    await db.commit()
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    await db.refresh(job)
+    return job
+
+
+async def _finish(db: AsyncSession, job: Job, error: BaseException | None) -> None:
+    now = utcnow()
+    if error is None:
+        job.status, job.finished_at, job.locked_until = "done", now, None
+    elif job.attempts >= job.max_attempts:
+        job.status, job.finished_at, job.locked_until = "dead", now, None
+        job.last_error = f"{type(error).__name__}: {error}"[:2000]
+    else:
+        job.status, job.locked_until = "queued", None
+        job.run_after = now + timedelta(seconds=backoff_seconds(job.attempts))
+        job.last_error = f"{type(error).__name__}: {error}"[:2000]
+    await db.commit()
+
+
+async def run_one(ctx: JobContext) -> bool:
+    """Claim and run one due job. Returns False when none was due."""
+    async with ctx.session_factory() as db:
+        job = await _claim(db, utcnow())
+        if job is None:
+            return False
+        fn = _handlers.get(job.kind)
+        error: BaseException | None = None
+        try:
+            if fn is None:
+                raise LookupError(f"no handler for job kind {job.kind!r}")
+            await fn(dict(job.payload), ctx)
+        except Exception as exc:  # a failing job must never kill the runner
+            error = exc
+            log.warning("job_failed", job_id=job.id, kind=job.kind, error=str(exc))
+        await _finish(db, job, error)
+        return True
+
+
+async def run_pending(ctx: JobContext, *, limit: int = 1000) -> int:
+    """Run due jobs until none is left (or `limit`); used by tests and the CLI."""
+    count = 0
+    while count < limit and await run_one(ctx):
+        count += 1
+    return count
+
+
+async def retry_job(db: AsyncSession, *, job_id: int) -> None:
+    """Put a dead job back in the queue (admin action)."""
+    await db.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == "dead")
+        .values(status="queued", attempts=0, run_after=utcnow(), finished_at=None)
+    )
+
+
+class Runner:
+    """Polls the jobs table; woken early when a job is enqueued in this process."""
+
+    def __init__(self, ctx: JobContext) -> None:
+        self.ctx = ctx
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+
+    def _on_enqueued(self, _event: events.Event) -> None:
+        self._wake.set()
+
+    async def run_forever(self) -> None:
+        events.subscribe(JOB_ENQUEUED, self._on_enqueued)
+        try:
+            while not self._stop.is_set():
+                try:
+                    await run_pending(self.ctx, limit=100)
+                except Exception as exc:  # database away: wait and try again
+                    log.error("job_runner_error", error=str(exc))
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self.ctx.settings.job_poll_seconds)
+                except TimeoutError:
+                    pass
+        finally:
+            events.unsubscribe(JOB_ENQUEUED, self._on_enqueued)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()

@@ -1,0 +1,71 @@
+"""Typed settings, read once from the environment (prefix KEFU_) when the app is built."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER = "change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KEFU_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    base_url: str = "http://127.0.0.1:8000"
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    redis_url: str = ""
+    secret_key: str = PLACEHOLDER
+    uid_signing_secret: str = PLACEHOLDER
+    # Embedded default runs jobs inside the web process; scale-out sets this false and
+    # runs `kefu worker` processes instead.
+    run_jobs_in_process: bool = True
+    job_poll_seconds: float = 0.5
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "Kefu Support <support@kefu.example>"
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    max_attachments_per_message: int = Field(default=5, gt=0)
+    agent_totp_required: bool = False
+    session_hours: int = 12
+    login_attempts_per_minute: int = 10
+    seed_demo: bool = True
+
+    @model_validator(mode="after")
+    def _defaults_and_secrets(self) -> "Settings":
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'kefu.db'}"
+        if self.environment == "production":
+            for name in ("secret_key", "uid_signing_secret"):
+                value = getattr(self, name)
+                if value == PLACEHOLDER or len(value) < 32:
+                    raise ValueError(f"KEFU_{name.upper()} must be set to a real secret")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def attachments_dir(self) -> Path:
+        # Deliberately outside any folder the web server serves.
+        return self.data_dir / "attachments"
+
+    @property
+    def mail_log_path(self) -> Path:
+        return self.data_dir / "mail.log"
+
+    @property
+    def cookie_secure(self) -> bool:
+        return self.base_url.startswith("https://")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Outbound notifications to customers and agents, always sent from the jobs table."""

@@ -1,0 +1,49 @@
+"""Composes customer emails and queues them; the job does the sending.
+
+Every customer email carries the customer's anti-phishing code when set, and the notice
+that support never asks for secrets.
+"""
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kefu.contacts.models import Customer
+from kefu.core import jobs
+from kefu.core.i18n import translate
+from kefu.notifications.mailer import build_message, deliver
+
+SEND_EMAIL = "email.send"
+
+
+def _footer(customer: Customer) -> list[str]:
+    t = customer.lang
+    lines = ["", "—"]
+    if customer.anti_phishing_code:
+        lines.append(translate(t, "Your anti-phishing code: %(code)s")
+                     % {"code": customer.anti_phishing_code})
+    else:
+        lines.append(translate(t, "Set an anti-phishing code in your account so you can tell "
+                                  "our emails from fakes."))
+    lines.append(translate(t, "We will never ask for your password, 2FA codes, private keys, "
+                              "seed phrase or API secret."))
+    return lines
+
+
+def queue_customer_email(
+    db: AsyncSession, *, customer: Customer, subject: str, lines: list[str]
+) -> None:
+    """Queue an email in the caller's transaction; customers without email get none."""
+    if not customer.email:
+        return
+    text = "\n".join([*lines, *_footer(customer)])
+    jobs.enqueue(db, kind=SEND_EMAIL,
+                 payload={"to": customer.email, "subject": subject, "text": text})
+
+
+@jobs.handler(SEND_EMAIL)
+async def send_email_job(payload: dict[str, Any], ctx: jobs.JobContext) -> None:
+    message = build_message(
+        ctx.settings, to=payload["to"], subject=payload["subject"], text=payload["text"]
+    )
+    await deliver(ctx.settings, message)

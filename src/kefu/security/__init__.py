@@ -1,0 +1,1 @@
+"""Guard, sanitising, rate limits, audit and the official-channel registry."""

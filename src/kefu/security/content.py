@@ -1,0 +1,42 @@
+"""Where every channel's text meets the secret guard.
+
+Inbound text (tickets, chat, email, social) is masked here before it is stored, indexed,
+logged or forwarded; only the kinds of what was masked reach the audit log. Outbound
+agent and bot text that asks a customer for a secret is refused here before it is sent.
+"""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kefu.core import events
+from kefu.core.errors import KefuError
+from kefu.security.audit import record
+from kefu.security.guard import check_outbound, mask_secrets
+
+SECRET_MASKED = "security.secret_masked"
+
+
+class SecretRequestBlocked(KefuError):
+    """An agent or bot message asked the customer for a secret; it was not sent."""
+
+    status_code = 422
+
+    def __init__(self, reason: str, kind: str | None) -> None:
+        super().__init__(reason)
+        self.kind = kind
+
+
+def clean_inbound(db: AsyncSession, text: str, *, where: str) -> str:
+    """The text with secrets masked; records and announces what kinds were found."""
+    result = mask_secrets(text)
+    if result.masked:
+        kinds = sorted(result.kinds)
+        record(db, actor=("system", None), action=SECRET_MASKED,
+               detail={"kinds": kinds, "where": where, "severe": result.severe})
+        events.emit(db, SECRET_MASKED, kinds=kinds, where=where, severe=result.severe)
+    return result.text
+
+
+def check_agent_outbound(db: AsyncSession, text: str, *, agent_id: int | None, where: str) -> None:
+    verdict = check_outbound(text)
+    if verdict.blocked:
+        raise SecretRequestBlocked(verdict.reason, verdict.kind)

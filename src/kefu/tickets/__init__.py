@@ -1,0 +1,1 @@
+"""Tickets (工单): submission, conversation, assignment, status, rating."""

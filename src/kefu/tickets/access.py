@@ -1,0 +1,36 @@
+"""Protected ticket loading. A ticket the actor may not see is a 404, same as a missing one."""
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kefu.accounts.models import Agent
+from kefu.contacts.models import Customer
+from kefu.core.errors import NotFound
+from kefu.tickets.models import Ticket
+
+
+def visible_to_agent(query: Select[tuple[Ticket]], agent: Agent) -> Select[tuple[Ticket]]:
+    """Agents see their team's tickets and those assigned to them; supervisors see all."""
+    if agent.sees_all_teams:
+        return query
+    return query.where(or_(Ticket.team_id == agent.team_id, Ticket.assignee_id == agent.id))
+
+
+async def access_ticket_for_agent(*, db: AsyncSession, agent: Agent, reference: str) -> Ticket:
+    query = visible_to_agent(select(Ticket).where(Ticket.reference == reference), agent)
+    ticket = (await db.execute(query)).unique().scalar_one_or_none()
+    if ticket is None:
+        raise NotFound()
+    return ticket
+
+
+async def access_ticket_for_customer(
+    *, db: AsyncSession, customer: Customer, reference: str
+) -> Ticket:
+    query = select(Ticket).where(
+        Ticket.reference == reference, Ticket.customer_id == customer.id
+    )
+    ticket = (await db.execute(query)).unique().scalar_one_or_none()
+    if ticket is None:
+        raise NotFound()
+    return ticket

@@ -1,0 +1,106 @@
+"""Tickets, their messages and attachments."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kefu.accounts.models import Agent, Team
+from kefu.contacts.models import Customer
+from kefu.core.db import Base, UTCDateTime
+
+
+class Category(StrEnum):
+    ACCOUNT = "account"
+    TRADING = "trading"
+    DEPOSIT_WITHDRAWAL = "deposit_withdrawal"
+    SECURITY = "security"
+    API = "api"
+    COMPLIANCE = "compliance"
+    PROMOTIONS = "promotions"
+    OTHER = "other"
+
+
+class Status(StrEnum):
+    NEW = "new"
+    OPEN = "open"
+    PENDING_CUSTOMER = "pending_customer"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+ACTIVE_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING_CUSTOMER)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_team_status", "team_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(20), default=Status.NEW, index=True)
+    priority: Mapped[str] = mapped_column(String(10), default=Priority.NORMAL)
+    priority_rank: Mapped[int] = mapped_column(Integer, default=1)
+    channel: Mapped[str] = mapped_column(String(16), default="web")
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), nullable=True)
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id"), nullable=True, index=True
+    )
+    uid: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    txid: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    platform: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    platform_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    desired_outcome: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rating_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    customer: Mapped[Customer] = relationship(lazy="joined")
+    team: Mapped[Team | None] = relationship(lazy="joined")
+    assignee: Mapped[Agent | None] = relationship(lazy="joined")
+
+
+class TicketMessage(Base):
+    __tablename__ = "ticket_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    author_type: Mapped[str] = mapped_column(String(16))  # customer | agent | system
+    author_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    author_name: Mapped[str] = mapped_column(String(100), default="")
+    body: Mapped[str] = mapped_column(Text)
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    attachments: Mapped[list["Attachment"]] = relationship(lazy="selectin")
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("ticket_messages.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,236 @@
+"""Ticket creation and conversation: the only code that writes tickets and messages.
+
+Every verb records its audit entry and emits its event in the caller's transaction.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kefu.accounts.models import Agent, Team
+from kefu.contacts.models import Customer
+from kefu.core import events
+from kefu.core.clock import utcnow
+from kefu.core.errors import InvalidInput
+from kefu.core.i18n import translate
+from kefu.core.ids import ticket_reference
+from kefu.notifications.service import queue_customer_email
+from kefu.security.audit import record
+from kefu.security.content import clean_inbound
+from kefu.tickets.files import CheckedFile, FileStore
+from kefu.tickets.models import (
+    PRIORITY_RANK,
+    Attachment,
+    Category,
+    Priority,
+    Status,
+    Ticket,
+    TicketMessage,
+)
+from kefu.tickets.schemas import TicketFields
+
+TICKET_CREATED = "ticket.created"
+TICKET_MESSAGE = "ticket.message"
+
+# Which team a category lands with, and how urgent it starts (PRODUCT.md: security first).
+ROUTES: dict[Category, tuple[str, Priority]] = {
+    Category.ACCOUNT: ("general", Priority.NORMAL),
+    Category.TRADING: ("general", Priority.NORMAL),
+    Category.DEPOSIT_WITHDRAWAL: ("general", Priority.NORMAL),
+    Category.SECURITY: ("security", Priority.URGENT),
+    Category.API: ("api", Priority.NORMAL),
+    Category.COMPLIANCE: ("compliance", Priority.NORMAL),
+    Category.PROMOTIONS: ("general", Priority.LOW),
+    Category.OTHER: ("general", Priority.NORMAL),
+}
+
+
+@dataclass(frozen=True)
+class Author:
+    kind: str  # customer | agent | system
+    id: int | None
+    name: str
+
+    @classmethod
+    def of_customer(cls, customer: Customer) -> "Author":
+        return cls("customer", customer.id, customer.display)
+
+    @classmethod
+    def of_agent(cls, agent: Agent) -> "Author":
+        return cls("agent", agent.id, agent.name)
+
+
+async def _team_id(db: AsyncSession, slug: str) -> int | None:
+    return (await db.execute(select(Team.id).where(Team.slug == slug))).scalar_one_or_none()
+
+
+async def create_ticket(
+    *,
+    db: AsyncSession,
+    store: FileStore,
+    customer: Customer,
+    fields: TicketFields,
+    files: list[CheckedFile],
+    channel: str = "web",
+    priority: Priority | None = None,
+    actor: Author | None = None,
+) -> Ticket:
+    team_slug, default_priority = ROUTES[fields.category]
+    chosen = priority or default_priority
+    now = utcnow()
+    description = clean_inbound(db, fields.description, where="ticket")
+    ticket = Ticket(
+        reference=ticket_reference(),
+        customer_id=customer.id,
+        subject=clean_inbound(db, fields.subject, where="ticket"),
+        description=description,
+        category=fields.category,
+        status=Status.NEW,
+        priority=chosen,
+        priority_rank=PRIORITY_RANK[chosen],
+        channel=channel,
+        team_id=await _team_id(db, team_slug),
+        uid=fields.uid or customer.uid,
+        txid=fields.txid,
+        occurred_at=fields.occurred_at,
+        platform=fields.platform,
+        platform_version=fields.platform_version,
+        desired_outcome=fields.desired_outcome,
+        created_at=now,
+        updated_at=now,
+    )
+    ticket.customer = customer
+    db.add(ticket)
+    await db.flush()
+    author = Author.of_customer(customer)
+    await _add_message(db, store, ticket, author, description, internal=False, files=files)
+    who = actor or author
+    record(db, actor=(who.kind, who.id), action="ticket.created",
+           target=("ticket", ticket.reference),
+           detail={"category": ticket.category, "channel": channel})
+    _notify_created(db, customer, ticket)
+    events.emit(db, TICKET_CREATED, reference=ticket.reference, team_id=ticket.team_id)
+    return ticket
+
+
+def _notify_created(db: AsyncSession, customer: Customer, ticket: Ticket) -> None:
+    t = customer.lang
+    subject = translate(t, "[%(ref)s] We received your request: %(subject)s") % {
+        "ref": ticket.reference, "subject": ticket.subject}
+    lines = [
+        translate(t, "Hello,"),
+        "",
+        translate(t, "Thank you for contacting support. Your ticket number is %(ref)s.")
+        % {"ref": ticket.reference},
+        translate(t, "You can follow it and reply in My tickets: %(url)s")
+        % {"url": f"/portal/tickets/{ticket.reference}"},
+    ]
+    queue_customer_email(db, customer=customer, subject=subject, lines=lines)
+
+
+async def _add_message(
+    db: AsyncSession,
+    store: FileStore,
+    ticket: Ticket,
+    author: Author,
+    body: str,
+    *,
+    internal: bool,
+    files: list[CheckedFile],
+) -> TicketMessage:
+    message = TicketMessage(
+        ticket_id=ticket.id,
+        author_type=author.kind,
+        author_id=author.id,
+        author_name=author.name[:100],
+        body=body,
+        internal=internal,
+        created_at=utcnow(),
+    )
+    db.add(message)
+    await db.flush()
+    saved: list[str] = []
+    try:
+        for checked in files:
+            key = store.save(checked.data)
+            saved.append(key)
+            db.add(Attachment(key=key, ticket_id=ticket.id, message_id=message.id,
+                              filename=checked.filename, content_type=checked.content_type,
+                              size=len(checked.data), sha256=checked.sha256,
+                              created_at=utcnow()))
+        await db.flush()
+    except Exception:
+        # A refused or failed write must leave no stray file behind.
+        for key in saved:
+            store.delete(key)
+        raise
+    await db.refresh(message, ["attachments"])
+    return message
+
+
+async def add_customer_reply(
+    *, db: AsyncSession, store: FileStore, ticket: Ticket, customer: Customer, body: str,
+    files: list[CheckedFile],
+) -> TicketMessage:
+    if ticket.status == Status.CLOSED:
+        raise InvalidInput("This ticket is closed. Please open a new request.")
+    body = clean_inbound(db, body, where="ticket")
+    message = await _add_message(db, store, ticket, Author.of_customer(customer), body,
+                                 internal=False, files=files)
+    if ticket.status in (Status.PENDING_CUSTOMER, Status.RESOLVED):
+        ticket.status = Status.OPEN  # the customer's answer puts it back in the agents' queue
+        ticket.resolved_at = None
+    ticket.updated_at = utcnow()
+    record(db, actor=("customer", customer.id), action="ticket.customer_replied",
+           target=("ticket", ticket.reference))
+    events.emit(db, TICKET_MESSAGE, reference=ticket.reference, author="customer")
+    return message
+
+
+async def add_agent_message(
+    *, db: AsyncSession, store: FileStore, ticket: Ticket, agent: Agent, body: str,
+    internal: bool, files: list[CheckedFile],
+) -> TicketMessage:
+    """A public reply (emailed to the customer) or an internal note (agents only)."""
+    if not internal:
+        from kefu.security.content import check_agent_outbound
+
+        check_agent_outbound(db, body, agent_id=agent.id, where=ticket.reference)
+    message = await _add_message(db, store, ticket, Author.of_agent(agent), body,
+                                 internal=internal, files=files)
+    now = utcnow()
+    ticket.updated_at = now
+    if not internal:
+        ticket.first_response_at = ticket.first_response_at or now
+        if ticket.status == Status.NEW:
+            ticket.status = Status.OPEN
+        _notify_reply(db, ticket, body)
+    action = "ticket.note_added" if internal else "ticket.agent_replied"
+    record(db, actor=("agent", agent.id), action=action, target=("ticket", ticket.reference))
+    events.emit(db, TICKET_MESSAGE, reference=ticket.reference, author="agent",
+                internal=internal)
+    return message
+
+
+def _notify_reply(db: AsyncSession, ticket: Ticket, body: str) -> None:
+    customer = ticket.customer
+    t = customer.lang
+    subject = translate(t, "[%(ref)s] New reply to your request: %(subject)s") % {
+        "ref": ticket.reference, "subject": ticket.subject}
+    lines = [body, "", translate(t, "Reply in My tickets: %(url)s")
+             % {"url": f"/portal/tickets/{ticket.reference}"}]
+    queue_customer_email(db, customer=customer, subject=subject, lines=lines)
+
+
+async def rate_ticket(
+    *, db: AsyncSession, ticket: Ticket, customer: Customer, score: int, comment: str
+) -> None:
+    if ticket.status not in (Status.RESOLVED, Status.CLOSED):
+        raise InvalidInput("You can rate a ticket once it is resolved.")
+    if ticket.rating is not None:
+        raise InvalidInput("You have already rated this ticket.")
+    ticket.rating = score
+    ticket.rating_comment = clean_inbound(db, comment, where="rating") if comment else None
+    record(db, actor=("customer", customer.id), action="ticket.rated",
+           target=("ticket", ticket.reference), detail={"score": score})

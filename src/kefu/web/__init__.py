@@ -1,0 +1,1 @@
+"""HTTP layer: app factory, routers, pages. Imported by nothing else."""

@@ -1,0 +1,79 @@
+"""REST API for integrators (/api/v1/tickets), authenticated by scoped API tokens.
+
+A token acts as the agent who created it: it sees what that agent sees.
+"""
+
+from fastapi import APIRouter, status
+from fastapi.responses import JSONResponse
+
+from kefu.contacts import service as contacts
+from kefu.security.content import SecretRequestBlocked
+from kefu.tickets import queries
+from kefu.tickets import service as tickets
+from kefu.tickets.access import access_ticket_for_agent
+from kefu.tickets.schemas import (
+    ApiTicketCreate,
+    MessageCreate,
+    MessageRead,
+    TicketDetail,
+    TicketFields,
+    TicketPage,
+    TicketUpdate,
+)
+from kefu.tickets.service import Author
+from kefu.tickets.workflow import apply_update
+from kefu.web.blocked import record_blocked
+from kefu.web.deps import ApiReader, ApiWriter, DbSession, Store
+
+router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=TicketDetail)
+async def create_ticket(body: ApiTicketCreate, db: DbSession, store: Store,
+                        agent: ApiWriter) -> TicketDetail:
+    customer = await contacts.contact_for_api(db=db, email=body.contact_email,
+                                              uid=body.contact_uid)
+    fields = TicketFields.model_validate(body.model_dump(include=set(TicketFields.model_fields)))
+    ticket = await tickets.create_ticket(db=db, store=store, customer=customer, fields=fields,
+                                         files=[], channel=body.channel, priority=body.priority,
+                                         actor=Author.of_agent(agent))
+    await db.commit()
+    return await queries.ticket_detail(db=db, ticket=ticket, include_internal=True)
+
+
+@router.get("", response_model=TicketPage)
+async def list_tickets(db: DbSession, agent: ApiReader, view: queries.View = queries.View.ALL,
+                       q: str = "", page: int = 1, per_page: int = 25) -> TicketPage:
+    return await queries.agent_inbox(db=db, agent=agent, view=view, search=q, page=page,
+                                     per_page=per_page)
+
+
+@router.get("/{reference}", response_model=TicketDetail)
+async def read_ticket(reference: str, db: DbSession, agent: ApiReader) -> TicketDetail:
+    ticket = await access_ticket_for_agent(db=db, agent=agent, reference=reference)
+    return await queries.ticket_detail(db=db, ticket=ticket, include_internal=True)
+
+
+@router.patch("/{reference}", response_model=TicketDetail)
+async def update_ticket(reference: str, body: TicketUpdate, db: DbSession,
+                        agent: ApiWriter) -> TicketDetail:
+    ticket = await access_ticket_for_agent(db=db, agent=agent, reference=reference)
+    await apply_update(db=db, ticket=ticket, agent=agent, update=body)
+    await db.commit()
+    return await queries.ticket_detail(db=db, ticket=ticket, include_internal=True)
+
+
+@router.post("/{reference}/messages", status_code=status.HTTP_201_CREATED,
+             response_model=MessageRead)
+async def post_message(reference: str, body: MessageCreate, db: DbSession, store: Store,
+                       agent: ApiWriter) -> MessageRead | JSONResponse:
+    ticket = await access_ticket_for_agent(db=db, agent=agent, reference=reference)
+    try:
+        await tickets.add_agent_message(db=db, store=store, ticket=ticket, agent=agent,
+                                        body=body.body, internal=body.internal, files=[])
+        await db.commit()
+    except SecretRequestBlocked as exc:
+        await record_blocked(db, exc, agent_id=agent.id, reference=reference)
+        return JSONResponse({"detail": exc.message, "asked_for": exc.kind}, status_code=422)
+    messages = await queries.messages_of(db=db, ticket=ticket, include_internal=True)
+    return messages[-1]

@@ -1,0 +1,43 @@
+"""Jinja2 pages with autoescaping and the per-request language's gettext."""
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from kefu.core.i18n import LANGUAGES, translate
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+STATUS_LABELS = {
+    "new": "New", "open": "Open", "pending_customer": "Waiting on customer",
+    "resolved": "Resolved", "closed": "Closed",
+}
+CATEGORY_LABELS = {
+    "account": "Account", "trading": "Trading", "deposit_withdrawal": "Deposit & withdrawal",
+    "security": "Security", "api": "API", "compliance": "Compliance & KYC",
+    "promotions": "Promotions", "other": "Other",
+}
+
+
+def render(
+    request: Request, name: str, lang: str, context: dict[str, Any] | None = None,
+    *, status_code: int = 200,
+) -> HTMLResponse:
+    def gettext(message: str, **values: Any) -> str:
+        text = translate(lang, message)
+        return text % values if values else text
+
+    base = {
+        "_": gettext,
+        "lang": lang,
+        "languages": LANGUAGES,
+        "status_label": lambda s: gettext(STATUS_LABELS.get(s, s)),
+        "category_label": lambda c: gettext(CATEGORY_LABELS.get(c, c)),
+        "path": request.url.path,
+    }
+    return templates.TemplateResponse(
+        request, name, {**base, **(context or {})}, status_code=status_code
+    )
