@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from kefu.core.settings import Settings
+from kefu.kb.cli import kb_app
 
 app = typer.Typer(help="Kefu (客服) customer support for crypto exchanges.", no_args_is_help=True)
 db_app = typer.Typer(help="Database commands.")
@@ -17,6 +18,7 @@ eval_app = typer.Typer(help="Quality evaluations that print JSON on the last lin
 app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
 app.add_typer(eval_app, name="eval")
+app.add_typer(kb_app, name="kb")
 console = Console()
 DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 
@@ -100,6 +102,22 @@ def bench_tickets(
 
     run_bench(url=url, db=db, clients=clients, requests=requests,
               server_workers=server_workers, token=token)
+
+
+@eval_app.command("guard")
+def eval_guard(
+    data: Annotated[Path, typer.Option(help="The shared data folder (banking77, afqmc).")] = (
+        DEFAULT_DATA),
+    seed: Annotated[int, typer.Option(help="Seed for the generated secrets.")] = 7,
+) -> None:
+    """Recall on generated secrets, false positives on real support text, p95 latency."""
+    import json
+
+    from kefu.security.guard_eval import evaluate_guard
+
+    with console.status("Evaluating the secret guard..."):
+        result = evaluate_guard(data, seed=seed)
+    print(json.dumps(result))
 
 
 def main() -> None:

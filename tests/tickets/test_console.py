@@ -2,9 +2,8 @@
 
 import secrets
 
-from kefu.accounts.models import Role
-
 from conftest import Desk, agent_client, customer_client, make_agent, reference_from, submit_ticket
+from kefu.accounts.models import Role
 
 
 async def test_agent_reply_and_internal_note(desk: Desk) -> None:

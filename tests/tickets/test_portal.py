@@ -2,8 +2,6 @@
 
 import re
 
-from kefu.accounts.models import Role
-
 from conftest import (
     Desk,
     agent_client,
@@ -11,6 +9,8 @@ from conftest import (
     reference_from,
     submit_ticket,
 )
+from kefu.accounts.models import Role
+
 
 async def test_submit_ticket_gives_unguessable_reference_and_lists_it(desk: Desk) -> None:
     client = await customer_client(desk)

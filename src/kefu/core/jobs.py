@@ -7,6 +7,7 @@ expired lease, and the next runner takes it again, so nothing is lost.
 """
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -91,7 +92,7 @@ async def _claim(db: AsyncSession, now: datetime) -> Job | None:
         (Job.status == "running") & (Job.locked_until < now),
     )
     query = select(Job).where(due).order_by(Job.run_after, Job.id).limit(1)
-    if db.bind.dialect.name == "postgresql":
+    if db.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     job = (await db.execute(query)).scalar_one_or_none()
     if job is None:
@@ -179,10 +180,8 @@ class Runner:
                 except Exception as exc:  # database away: wait and try again
                     log.error("job_runner_error", error=str(exc))
                 self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.ctx.settings.job_poll_seconds)
-                except TimeoutError:
-                    pass
         finally:
             events.unsubscribe(JOB_ENQUEUED, self._on_enqueued)
 

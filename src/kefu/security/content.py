@@ -5,6 +5,8 @@ logged or forwarded; only the kinds of what was masked reach the audit log. Outb
 agent and bot text that asks a customer for a secret is refused here before it is sent.
 """
 
+from dataclasses import dataclass
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.core import events
@@ -12,7 +14,7 @@ from kefu.core.errors import KefuError
 from kefu.security.audit import record
 from kefu.security.guard import check_outbound, mask_secrets
 
-SECRET_MASKED = "security.secret_masked"
+SECRET_MASKED = "security.secret_masked"  # noqa: S105 (an event name, not a secret)
 
 
 class SecretRequestBlocked(KefuError):
@@ -25,15 +27,28 @@ class SecretRequestBlocked(KefuError):
         self.kind = kind
 
 
-def clean_inbound(db: AsyncSession, text: str, *, where: str) -> str:
-    """The text with secrets masked; records and announces what kinds were found."""
+@dataclass(frozen=True)
+class Cleaned:
+    text: str
+    kinds: frozenset[str] = frozenset()
+    severe: bool = False  # a seed phrase or private key: the funds may need moving
+
+    def __add__(self, other: "Cleaned") -> "Cleaned":
+        return Cleaned("", self.kinds | other.kinds, self.severe or other.severe)
+
+
+def clean_inbound(db: AsyncSession, text: str, *, where: str) -> Cleaned:
+    """The text with secrets masked; records and announces what kinds were found.
+
+    Only the kinds reach the audit log and the event, never the secret or the text.
+    """
     result = mask_secrets(text)
     if result.masked:
         kinds = sorted(result.kinds)
         record(db, actor=("system", None), action=SECRET_MASKED,
                detail={"kinds": kinds, "where": where, "severe": result.severe})
         events.emit(db, SECRET_MASKED, kinds=kinds, where=where, severe=result.severe)
-    return result.text
+    return Cleaned(result.text, frozenset(result.kinds), result.severe)
 
 
 def check_agent_outbound(db: AsyncSession, text: str, *, agent_id: int | None, where: str) -> None:

@@ -9,7 +9,7 @@ from kefu.core.errors import NotFound
 from kefu.tickets.models import Ticket
 
 
-def visible_to_agent(query: Select[tuple[Ticket]], agent: Agent) -> Select[tuple[Ticket]]:
+def visible_to_agent(query: Select[Ticket], agent: Agent) -> Select[Ticket]:
     """Agents see their team's tickets and those assigned to them; supervisors see all."""
     if agent.sees_all_teams:
         return query

@@ -30,7 +30,7 @@ class View(StrEnum):
     ALL = "all"
 
 
-def _apply_view(query: Select[tuple[Ticket]], view: View, agent: Agent) -> Select[tuple[Ticket]]:
+def _apply_view(query: Select[Ticket], view: View, agent: Agent) -> Select[Ticket]:
     active = Ticket.status.in_(ACTIVE_STATUSES)
     if view == View.MINE:
         return query.where(Ticket.assignee_id == agent.id, active)
@@ -51,7 +51,7 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _apply_search(query: Select[tuple[Ticket]], text: str) -> Select[tuple[Ticket]]:
+def _apply_search(query: Select[Ticket], text: str) -> Select[Ticket]:
     """Reference, contact email and UID match exactly; anything else searches the text."""
     text = text.strip()[:200]
     if not text:

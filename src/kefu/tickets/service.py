@@ -4,6 +4,7 @@ Every verb records its audit entry and emits its event in the caller's transacti
 """
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +18,8 @@ from kefu.core.i18n import translate
 from kefu.core.ids import ticket_reference
 from kefu.notifications.service import queue_customer_email
 from kefu.security.audit import record
-from kefu.security.content import clean_inbound
+from kefu.security.content import check_agent_outbound, clean_inbound
+from kefu.security.guard import mask_secrets
 from kefu.tickets.files import CheckedFile, FileStore
 from kefu.tickets.models import (
     PRIORITY_RANK,
@@ -46,6 +48,11 @@ ROUTES: dict[Category, tuple[str, Priority]] = {
 }
 
 
+class CreatedTicket(NamedTuple):
+    ticket: Ticket
+    masked_kinds: frozenset[str]  # what the guard removed, so the customer can be warned
+
+
 @dataclass(frozen=True)
 class Author:
     kind: str  # customer | agent | system
@@ -61,8 +68,8 @@ class Author:
         return cls("agent", agent.id, agent.name)
 
 
-async def _team_id(db: AsyncSession, slug: str) -> int | None:
-    return (await db.execute(select(Team.id).where(Team.slug == slug))).scalar_one_or_none()
+async def _team(db: AsyncSession, slug: str) -> Team | None:
+    return (await db.execute(select(Team).where(Team.slug == slug))).scalar_one_or_none()
 
 
 async def create_ticket(
@@ -75,28 +82,34 @@ async def create_ticket(
     channel: str = "web",
     priority: Priority | None = None,
     actor: Author | None = None,
-) -> Ticket:
-    team_slug, default_priority = ROUTES[fields.category]
-    chosen = priority or default_priority
-    now = utcnow()
+) -> "CreatedTicket":
+    subject = clean_inbound(db, fields.subject, where="ticket")
     description = clean_inbound(db, fields.description, where="ticket")
+    outcome = clean_inbound(db, fields.desired_outcome or "", where="ticket")
+    exposed = subject + description + outcome
+    # An exposed seed phrase or private key means the funds may need moving now.
+    category = Category.SECURITY if exposed.severe else fields.category
+    team_slug, default_priority = ROUTES[category]
+    chosen = Priority.URGENT if exposed.severe else priority or default_priority
+    now = utcnow()
     ticket = Ticket(
         reference=ticket_reference(),
         customer_id=customer.id,
-        subject=clean_inbound(db, fields.subject, where="ticket"),
-        description=description,
+        subject=subject.text,
+        description=description.text,
         category=fields.category,
         status=Status.NEW,
         priority=chosen,
         priority_rank=PRIORITY_RANK[chosen],
         channel=channel,
-        team_id=await _team_id(db, team_slug),
+        team=await _team(db, team_slug),
+        assignee=None,
         uid=fields.uid or customer.uid,
-        txid=fields.txid,
+        txid=_clean_txid(fields.txid),
         occurred_at=fields.occurred_at,
         platform=fields.platform,
         platform_version=fields.platform_version,
-        desired_outcome=fields.desired_outcome,
+        desired_outcome=outcome.text or None,
         created_at=now,
         updated_at=now,
     )
@@ -104,14 +117,23 @@ async def create_ticket(
     db.add(ticket)
     await db.flush()
     author = Author.of_customer(customer)
-    await _add_message(db, store, ticket, author, description, internal=False, files=files)
+    await _add_message(db, store, ticket, author, description.text, internal=False, files=files)
     who = actor or author
     record(db, actor=(who.kind, who.id), action="ticket.created",
            target=("ticket", ticket.reference),
-           detail={"category": ticket.category, "channel": channel})
+           detail={"category": ticket.category, "channel": channel,
+                   "secrets_masked": sorted(exposed.kinds)})
     _notify_created(db, customer, ticket)
     events.emit(db, TICKET_CREATED, reference=ticket.reference, team_id=ticket.team_id)
-    return ticket
+    return CreatedTicket(ticket, exposed.kinds)
+
+
+def _clean_txid(txid: str | None) -> str | None:
+    """A TxID is a public hash and stays; a key pasted into the field does not."""
+    if not txid:
+        return None
+    masked = mask_secrets(f"TxID {txid}").text
+    return masked.removeprefix("TxID ")
 
 
 def _notify_created(db: AsyncSession, customer: Customer, ticket: Ticket) -> None:
@@ -172,12 +194,15 @@ async def _add_message(
 async def add_customer_reply(
     *, db: AsyncSession, store: FileStore, ticket: Ticket, customer: Customer, body: str,
     files: list[CheckedFile],
-) -> TicketMessage:
+) -> frozenset[str]:
+    """Add the reply; returns the kinds of secret the guard masked in it."""
     if ticket.status == Status.CLOSED:
         raise InvalidInput("This ticket is closed. Please open a new request.")
-    body = clean_inbound(db, body, where="ticket")
-    message = await _add_message(db, store, ticket, Author.of_customer(customer), body,
-                                 internal=False, files=files)
+    cleaned = clean_inbound(db, body, where="ticket")
+    await _add_message(db, store, ticket, Author.of_customer(customer), cleaned.text,
+                       internal=False, files=files)
+    if cleaned.severe:
+        await _raise_to_security(db, ticket)
     if ticket.status in (Status.PENDING_CUSTOMER, Status.RESOLVED):
         ticket.status = Status.OPEN  # the customer's answer puts it back in the agents' queue
         ticket.resolved_at = None
@@ -185,7 +210,15 @@ async def add_customer_reply(
     record(db, actor=("customer", customer.id), action="ticket.customer_replied",
            target=("ticket", ticket.reference))
     events.emit(db, TICKET_MESSAGE, reference=ticket.reference, author="customer")
-    return message
+    return cleaned.kinds
+
+
+async def _raise_to_security(db: AsyncSession, ticket: Ticket) -> None:
+    team = await _team(db, "security")
+    ticket.team, ticket.assignee = team, None
+    ticket.priority, ticket.priority_rank = Priority.URGENT, PRIORITY_RANK[Priority.URGENT]
+    record(db, actor=("system", None), action="ticket.raised_to_security",
+           target=("ticket", ticket.reference), detail={"reason": "secret_exposed"})
 
 
 async def add_agent_message(
@@ -194,8 +227,6 @@ async def add_agent_message(
 ) -> TicketMessage:
     """A public reply (emailed to the customer) or an internal note (agents only)."""
     if not internal:
-        from kefu.security.content import check_agent_outbound
-
         check_agent_outbound(db, body, agent_id=agent.id, where=ticket.reference)
     message = await _add_message(db, store, ticket, Author.of_agent(agent), body,
                                  internal=internal, files=files)
@@ -231,6 +262,6 @@ async def rate_ticket(
     if ticket.rating is not None:
         raise InvalidInput("You have already rated this ticket.")
     ticket.rating = score
-    ticket.rating_comment = clean_inbound(db, comment, where="rating") if comment else None
+    ticket.rating_comment = clean_inbound(db, comment, where="rating").text if comment else None
     record(db, actor=("customer", customer.id), action="ticket.rated",
            target=("ticket", ticket.reference), detail={"score": score})

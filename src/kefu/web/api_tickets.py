@@ -34,9 +34,9 @@ async def create_ticket(body: ApiTicketCreate, db: DbSession, store: Store,
     customer = await contacts.contact_for_api(db=db, email=body.contact_email,
                                               uid=body.contact_uid)
     fields = TicketFields.model_validate(body.model_dump(include=set(TicketFields.model_fields)))
-    ticket = await tickets.create_ticket(db=db, store=store, customer=customer, fields=fields,
-                                         files=[], channel=body.channel, priority=body.priority,
-                                         actor=Author.of_agent(agent))
+    ticket, _masked = await tickets.create_ticket(
+        db=db, store=store, customer=customer, fields=fields, files=[], channel=body.channel,
+        priority=body.priority, actor=Author.of_agent(agent))
     await db.commit()
     return await queries.ticket_detail(db=db, ticket=ticket, include_internal=True)
 

@@ -30,7 +30,9 @@ def _set_session_cookie(
     )
 
 
-async def _throttle(limiter: Limiter, request: Request, settings: SettingsModel, email: str) -> None:
+async def _throttle(
+    limiter: Limiter, request: Request, settings: SettingsModel, email: str
+) -> None:
     per_minute = settings.login_attempts_per_minute
     await enforce(limiter, f"auth-ip:{client_ip(request)}", limit=per_minute * 3,
                   window_seconds=60)

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from kefu.contacts import service as contacts
 from kefu.core.errors import KefuError
+from kefu.security.guard import warning_for
 from kefu.tickets import queries
 from kefu.tickets import service as tickets
 from kefu.tickets.access import access_ticket_for_customer
@@ -74,8 +75,8 @@ async def submit_ticket(request: Request, db: DbSession, settings: Settings, sto
         fields = _parse_fields(form)
         files = check_uploads(await read_uploads(request), max_bytes=settings.max_upload_bytes,
                               max_count=settings.max_attachments_per_message)
-        ticket = await tickets.create_ticket(db=db, store=store, customer=customer,
-                                             fields=fields, files=files)
+        ticket, masked = await tickets.create_ticket(db=db, store=store, customer=customer,
+                                                     fields=fields, files=files)
         await db.commit()
     except ValidationError as exc:
         await rollback(db, customer)
@@ -85,7 +86,13 @@ async def submit_ticket(request: Request, db: DbSession, settings: Settings, sto
         await rollback(db, customer)
         return render(request, "portal/new_ticket.html", lang,
                       {**context, "error": exc.message}, status_code=exc.status_code)
-    return RedirectResponse(f"/portal/tickets/{ticket.reference}?created=1", status_code=303)
+    return RedirectResponse(f"/portal/tickets/{ticket.reference}?created=1{_masked(masked)}",
+                            status_code=303)
+
+
+def _masked(kinds: frozenset[str]) -> str:
+    """Carry what the guard masked to the next page, which warns the customer about it."""
+    return f"&masked={','.join(sorted(kinds))}" if kinds else ""
 
 
 @router.get("/portal/tickets/{reference}")
@@ -97,6 +104,7 @@ async def ticket_page(request: Request, db: DbSession, lang: Lang, customer: Cur
         "customer": customer, "ticket": detail,
         "can_rate": detail.status in (Status.RESOLVED, Status.CLOSED) and detail.rating is None,
         "created": request.query_params.get("created") == "1",
+        "secret_warning": warning_for(request.query_params.get("masked", "").split(","), lang),
     })
 
 
@@ -110,14 +118,15 @@ async def reply(request: Request, db: DbSession, settings: Settings, store: Stor
             raise KefuError("Please write a message.")
         files = check_uploads(await read_uploads(request), max_bytes=settings.max_upload_bytes,
                               max_count=settings.max_attachments_per_message)
-        await tickets.add_customer_reply(db=db, store=store, ticket=ticket, customer=customer,
-                                         body=form["body"], files=files)
+        masked = await tickets.add_customer_reply(db=db, store=store, ticket=ticket,
+                                                  customer=customer, body=form["body"],
+                                                  files=files)
         await db.commit()
     except KefuError as exc:
         await rollback(db, customer)
         return render(request, "error.html", lang, {"message": exc.message},
                       status_code=exc.status_code)
-    return RedirectResponse(f"/portal/tickets/{reference}", status_code=303)
+    return RedirectResponse(f"/portal/tickets/{reference}?{_masked(masked)}", status_code=303)
 
 
 @router.post("/portal/tickets/{reference}/rate")

@@ -34,8 +34,8 @@ def render(
         "_": gettext,
         "lang": lang,
         "languages": LANGUAGES,
-        "status_label": lambda s: gettext(STATUS_LABELS.get(s, s)),
-        "category_label": lambda c: gettext(CATEGORY_LABELS.get(c, c)),
+        "status_label": lambda s: gettext(STATUS_LABELS.get(s) or s),
+        "category_label": lambda c: gettext(CATEGORY_LABELS.get(c) or c),
         "path": request.url.path,
     }
     return templates.TemplateResponse(
