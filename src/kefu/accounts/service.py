@@ -205,3 +205,20 @@ async def set_totp_mandatory(*, db: AsyncSession, actor: Agent, required: bool) 
     else:
         row.value = required
     record(db, actor=_actor(actor), action="settings.totp_mandatory", detail={"value": required})
+
+
+async def create_team(*, db: AsyncSession, actor: Agent, slug: str, name: str,
+                      name_zh: str = "") -> Team:
+    slug = slug.strip().lower()
+    if not slug or len(slug) > 32 or not slug.replace("-", "").isalnum():
+        raise InvalidInput("A team slug is 1-32 letters, digits or dashes.")
+    team = Team(slug=slug, name=name.strip()[:100] or slug, name_zh=name_zh.strip()[:100])
+    db.add(team)
+    try:
+        await db.flush()
+    except IntegrityError as exc:
+        await db.rollback()
+        raise Conflict("A team with this slug already exists.") from exc
+    record(db, actor=_actor(actor), action="team.created", target=("team", team.id),
+           detail={"slug": slug})
+    return team

@@ -77,6 +77,22 @@ async def update_agent(request: Request, db: DbSession, admin: AdminAgent,
     return RedirectResponse("/admin/agents", status_code=303)
 
 
+@router.post("/teams")
+async def create_team(request: Request, db: DbSession, lang: Lang, settings: Settings,
+                      admin: AdminAgent) -> Response:
+    form = await read_form(request, "slug", "name", "name_zh")
+    try:
+        await accounts.create_team(db=db, actor=admin, slug=form["slug"], name=form["name"],
+                                   name_zh=form["name_zh"])
+        await db.commit()
+    except KefuError as exc:
+        await rollback(db, admin)
+        context = await _agents_context(db, admin, settings)
+        return render(request, "admin/agents.html", lang, {**context, "error": exc.message},
+                      status_code=exc.status_code)
+    return RedirectResponse("/admin/agents", status_code=303)
+
+
 @router.post("/settings/totp")
 async def totp_setting(request: Request, db: DbSession, admin: AdminAgent) -> Response:
     form = await read_form(request, "required")
