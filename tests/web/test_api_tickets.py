@@ -112,3 +112,15 @@ async def _agent_email(desk: Desk) -> str:
     from conftest import make_agent
 
     return await make_agent(desk)
+
+
+async def test_concurrent_creates_all_succeed(desk: Desk) -> None:
+    """SQLite used to answer 'database is locked' when writers raced for the file lock."""
+    import asyncio
+
+    api, _ = await make_token(desk)
+    bodies = [{**NEW_TICKET, "category": category, "contact_email": unique_email()}
+              for category in ("api", "security", "compliance", "account") * 10]
+    responses = await asyncio.gather(*(api.post("/api/v1/tickets", json=b) for b in bodies))
+    assert [r.status_code for r in responses] == [201] * len(bodies)
+    assert len({r.json()["reference"] for r in responses}) == len(bodies)

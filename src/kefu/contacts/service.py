@@ -3,7 +3,7 @@
 import hashlib
 import hmac
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +19,8 @@ def normalise_email(email: str) -> str:
 
 
 async def get_by_email(*, db: AsyncSession, email: str) -> Customer | None:
-    query = select(Customer).where(func.lower(Customer.email) == normalise_email(email))
+    # Stored addresses are normalised on the way in, so plain equality can use the index.
+    query = select(Customer).where(Customer.email == normalise_email(email))
     return (await db.execute(query)).scalar_one_or_none()
 
 

@@ -86,7 +86,14 @@ def backoff_seconds(attempts: int) -> int:
     return int(min(MAX_BACKOFF_SECONDS, 2 ** min(attempts, 12)))
 
 
-async def _claim(db: AsyncSession, now: datetime) -> Job | None:
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+
+
+async def _claim(db: AsyncSession, now: datetime) -> Claimed | None:
     due = or_(
         (Job.status == "queued") & (Job.run_after <= now),
         (Job.status == "running") & (Job.locked_until < now),
@@ -96,6 +103,7 @@ async def _claim(db: AsyncSession, now: datetime) -> Job | None:
         query = query.with_for_update(skip_locked=True)
     job = (await db.execute(query)).scalar_one_or_none()
     if job is None:
+        await db.rollback()
         return None
     # The conditional update makes the claim safe where SKIP LOCKED does not exist.
     claimed = await db.execute(
@@ -103,14 +111,15 @@ async def _claim(db: AsyncSession, now: datetime) -> Job | None:
         .where(Job.id == job.id, Job.status == job.status, Job.attempts == job.attempts)
         .values(status="running", attempts=job.attempts + 1, locked_until=now + LEASE)
     )
+    result = Claimed(job.id, job.kind, dict(job.payload))
     await db.commit()
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    await db.refresh(job)
-    return job
+    return result if claimed.rowcount == 1 else None  # type: ignore[attr-defined]
 
 
-async def _finish(db: AsyncSession, job: Job, error: BaseException | None) -> None:
+async def _finish(db: AsyncSession, job_id: int, error: BaseException | None) -> None:
+    job = await db.get(Job, job_id)
+    if job is None:
+        return
     now = utcnow()
     if error is None:
         job.status, job.finished_at, job.locked_until = "done", now, None
@@ -125,22 +134,27 @@ async def _finish(db: AsyncSession, job: Job, error: BaseException | None) -> No
 
 
 async def run_one(ctx: JobContext) -> bool:
-    """Claim and run one due job. Returns False when none was due."""
+    """Claim and run one due job. Returns False when none was due.
+
+    No transaction is held while the handler runs: handlers open their own sessions, and
+    an idle transaction would pin a connection (and on SQLite, the only one).
+    """
     async with ctx.session_factory() as db:
         job = await _claim(db, utcnow())
-        if job is None:
-            return False
-        fn = _handlers.get(job.kind)
-        error: BaseException | None = None
-        try:
-            if fn is None:
-                raise LookupError(f"no handler for job kind {job.kind!r}")
-            await fn(dict(job.payload), ctx)
-        except Exception as exc:  # a failing job must never kill the runner
-            error = exc
-            log.warning("job_failed", job_id=job.id, kind=job.kind, error=str(exc))
-        await _finish(db, job, error)
-        return True
+    if job is None:
+        return False
+    fn = _handlers.get(job.kind)
+    error: BaseException | None = None
+    try:
+        if fn is None:
+            raise LookupError(f"no handler for job kind {job.kind!r}")
+        await fn(job.payload, ctx)
+    except Exception as exc:  # a failing job must never kill the runner
+        error = exc
+        log.warning("job_failed", job_id=job.id, kind=job.kind, error=str(exc))
+    async with ctx.session_factory() as db:
+        await _finish(db, job.id, error)
+    return True
 
 
 async def run_pending(ctx: JobContext, *, limit: int = 1000) -> int:

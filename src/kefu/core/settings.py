@@ -36,6 +36,14 @@ class Settings(BaseSettings):
     session_hours: int = 12
     login_attempts_per_minute: int = 10
     seed_demo: bool = True
+    # Space-separated origins allowed to frame /help/embed/* (exchange product pages).
+    help_embed_frame_ancestors: str = ""
+    # Exchange backend adapter. Empty URL in development/test = the in-app fake at
+    # /_fake_exchange; empty in production = no self-service freeze.
+    exchange_api_url: str = ""
+    exchange_api_secret: str = ""
+    exchange_allow_loopback: bool = False  # honoured only in development/test
+    exchange_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
 
     @model_validator(mode="after")
     def _defaults_and_secrets(self) -> "Settings":
@@ -46,6 +54,9 @@ class Settings(BaseSettings):
                 value = getattr(self, name)
                 if value == PLACEHOLDER or len(value) < 32:
                     raise ValueError(f"KEFU_{name.upper()} must be set to a real secret")
+            if self.exchange_api_url and (self.exchange_api_secret in ("", PLACEHOLDER)
+                                          or len(self.exchange_api_secret) < 32):
+                raise ValueError("KEFU_EXCHANGE_API_SECRET must be set to a real secret")
         return self
 
     @property
