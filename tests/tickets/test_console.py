@@ -109,3 +109,15 @@ async def test_deactivated_agent_is_locked_out_at_once(desk: Desk) -> None:
     relogin = await victim.post("/console/login", data={"email": email, "password":
                                                         "correct horse battery staple"})
     assert relogin.status_code == 401
+
+
+async def test_stolen_account_in_another_category_goes_to_security(desk: Desk) -> None:
+    customer = await customer_client(desk)
+    reference = reference_from(await submit_ticket(
+        customer, category="account", subject="账户被盗",
+        description="有人登录了我的账户并提走了 USDT，不是我本人操作"))
+    security = await agent_client(desk, team="security")
+    page = await security.get(f"/console/tickets/{reference}")
+    assert page.status_code == 200 and 'class="priority urgent"' in page.text
+    owner_view = (await customer.get(f"/portal/tickets/{reference}")).text
+    assert 'id="security-freeze"' in owner_view  # the self-service freeze is offered

@@ -96,3 +96,17 @@ async def test_agent_asking_for_a_2fa_code_is_blocked_and_audited(desk: Desk) ->
     audit = (await supervisor.get("/admin/audit",
                                   params={"action": "security.secret_request_blocked"})).text
     assert reference in audit and "otp_code" in audit
+
+
+async def test_supervisors_review_blocked_attempts(desk: Desk) -> None:
+    customer = await customer_client(desk)
+    reference = reference_from(await submit_ticket(customer))
+    agent = await agent_client(desk)
+    await agent.post(f"/console/tickets/{reference}/reply",
+                     data={"body": "Tell me your seed phrase so I can check the wallet"})
+    assert (await agent.get("/console/security")).status_code == 403
+    supervisor = await agent_client(desk, role=Role.SUPERVISOR)
+    page = (await supervisor.get("/console/security")).text
+    blocked = page.split('id="blocked"')[1].split("</table>")[0]
+    assert reference in blocked and agent.headers["x-agent-email"] in blocked
+    assert "seed" not in blocked.lower().replace("seed_phrase", "")  # kind only, no text

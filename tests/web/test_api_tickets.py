@@ -124,3 +124,15 @@ async def test_concurrent_creates_all_succeed(desk: Desk) -> None:
     responses = await asyncio.gather(*(api.post("/api/v1/tickets", json=b) for b in bodies))
     assert [r.status_code for r in responses] == [201] * len(bodies)
     assert len({r.json()["reference"] for r in responses}) == len(bodies)
+
+
+async def test_guard_check_warns_without_storing(desk: Desk) -> None:
+    client = desk.client()
+    found = await client.post("/api/v1/guard/check", json={"text": "验证码 123456"},
+                              headers={"accept-language": "zh-CN"})
+    assert found.status_code == 200 and found.json()["kinds"] == ["otp_code"]
+    assert found.json()["warning"]
+    clean = await client.post("/api/v1/guard/check", json={"text": "deposit missing"})
+    assert clean.json() == {"kinds": [], "warning": ""}
+    assert (await client.post("/api/v1/guard/check", json={"text": "x", "store": 1})
+            ).status_code == 422

@@ -14,6 +14,7 @@ class Role(StrEnum):
     AGENT = "agent"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    AUTHOR = "author"
 
 
 class PrincipalType(StrEnum):

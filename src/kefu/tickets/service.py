@@ -22,6 +22,7 @@ from kefu.security.audit import record
 from kefu.security.content import check_agent_outbound, clean_inbound
 from kefu.security.guard import mask_secrets
 from kefu.tickets.files import CheckedFile, FileStore
+from kefu.triage.incidents import is_security_incident
 from kefu.tickets.models import (
     PRIORITY_RANK,
     Attachment,
@@ -88,17 +89,19 @@ async def create_ticket(
     description = clean_inbound(db, fields.description, where="ticket")
     outcome = clean_inbound(db, fields.desired_outcome or "", where="ticket")
     exposed = subject + description + outcome
-    # An exposed seed phrase or private key means the funds may need moving now.
-    category = Category.SECURITY if exposed.severe else fields.category
+    # An exposed seed phrase or private key means the funds may need moving now; a stolen
+    # account or unauthorised withdrawal goes to the security team whatever was picked.
+    incident = exposed.severe or is_security_incident(f"{subject.text}\n{description.text}")
+    category = Category.SECURITY if incident else fields.category
     team_slug, default_priority = ROUTES[category]
-    chosen = Priority.URGENT if exposed.severe else priority or default_priority
+    chosen = Priority.URGENT if incident else priority or default_priority
     now = utcnow()
     ticket = Ticket(
         reference=ticket_reference(),
         customer_id=customer.id,
         subject=subject.text,
         description=description.text,
-        category=fields.category,
+        category=category,
         status=Status.NEW,
         priority=chosen,
         priority_rank=PRIORITY_RANK[chosen],
@@ -123,7 +126,8 @@ async def create_ticket(
     record(db, actor=(who.kind, who.id), action="ticket.created",
            target=("ticket", ticket.reference),
            detail={"category": ticket.category, "channel": channel,
-                   "secrets_masked": sorted(exposed.kinds)})
+                   "secrets_masked": sorted(exposed.kinds),
+                   "security_incident": incident})
     _notify_created(db, customer, ticket)
     events.emit(db, TICKET_CREATED, reference=ticket.reference, team_id=ticket.team_id)
     return CreatedTicket(ticket, exposed.kinds)

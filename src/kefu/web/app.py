@@ -20,12 +20,19 @@ from kefu.security.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLim
 from kefu.tickets.files import FileStore
 from kefu.web import (
     admin_pages,
+    agent_account_pages,
     api_tickets,
     attachments,
     auth_pages,
     console_pages,
+    console_security_pages,
+    guard_api,
+    help_pages,
+    kb_admin_pages,
     portal_pages,
+    security_pages,
     totp_pages,
+    verify_pages,
 )
 from kefu.web.deps import LoginRequired
 from kefu.web.middleware import SecurityHeaders
@@ -64,8 +71,10 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     app.state.rate_limiter = _limiter(settings)
     app.add_middleware(SecurityHeaders, hsts=settings.cookie_secure)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth_pages, totp_pages, portal_pages, console_pages, admin_pages,
-                   api_tickets, attachments):
+    for module in (auth_pages, totp_pages, agent_account_pages, portal_pages, console_pages,
+                   admin_pages, console_security_pages, guard_api,
+                   api_tickets, attachments, help_pages, kb_admin_pages,
+                   verify_pages, security_pages):
         app.include_router(module.router)
     _install_error_handlers(app)
 

@@ -11,6 +11,8 @@ from kefu.accounts import service as accounts
 from kefu.accounts.models import Agent, Role
 from kefu.core import migrate
 from kefu.core.settings import Settings
+from kefu.kb.folder import load_demo_if_empty
+from kefu.security.channels import seed_demo_channels
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ async def prepare(
         logins: list[DemoLogin] = []
         if settings.seed_demo:
             logins = await _seed_demo_agents(db, settings.data_dir / "demo-logins.txt")
+            await load_demo_if_empty(db=db)
+            await seed_demo_channels(db=db)
         await db.commit()
     return logins
 

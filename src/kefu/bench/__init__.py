@@ -1,0 +1,1 @@
+"""Benchmarks behind `kefu bench ...`: each prints its figures as JSON on the last line."""

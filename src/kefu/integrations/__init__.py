@@ -1,0 +1,1 @@
+"""Connections to the exchange's own systems (account backend adapter, webhooks)."""

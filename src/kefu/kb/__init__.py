@@ -1,0 +1,1 @@
+"""Help centre (帮助中心): categories, bilingual articles, feedback and the search index."""

@@ -1,0 +1,101 @@
+"""`kefu kb import DIR`, `kefu kb export DIR`, `kefu kb reindex`."""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from kefu.core.settings import Settings
+
+kb_app = typer.Typer(help="Help centre: import, export and re-index articles.")
+console = Console()
+T = TypeVar("T")
+Factory = async_sessionmaker[AsyncSession]
+
+
+def _run(work: Callable[[Factory], Awaitable[T]]) -> T:
+    from kefu.core import migrate
+    from kefu.core.db import make_engine, make_session_factory
+
+    async def main() -> T:
+        engine = make_engine(Settings().database_url)
+        try:
+            await migrate.upgrade(engine)
+            return await work(make_session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def _progress(label: str) -> Progress:
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), console=console)
+
+
+@kb_app.command("import")
+def import_command(
+    folder: Annotated[Path, typer.Argument(help="Folder with categories.json and "
+                                                "<category>/<slug>.<lang>.md files.")],
+) -> None:
+    """Insert or update every category and article in FOLDER (matched by slug)."""
+    from kefu.kb.folder import import_folder
+
+    async def work(factory: Factory) -> int:
+        with _progress("Importing") as bar:
+            task = bar.add_task("import", total=None)
+            async with factory() as db:
+                count = await import_folder(db=db, folder=folder, actor=("cli", None),
+                                            progress=lambda d, t: bar.update(task, completed=d,
+                                                                             total=t))
+                await db.commit()
+        return count
+
+    console.print(f"Imported {_run(work)} articles; the running desk re-indexes them.")
+
+
+@kb_app.command("export")
+def export_command(
+    folder: Annotated[Path, typer.Argument(help="Folder to write (created if missing).")],
+) -> None:
+    """Write the whole help centre as Markdown files with front matter."""
+    from kefu.kb.folder import export_folder
+
+    async def work(factory: Factory) -> int:
+        with _progress("Exporting") as bar:
+            task = bar.add_task("export", total=None)
+            async with factory() as db:
+                count = await export_folder(db=db, folder=folder, actor=("cli", None),
+                                            progress=lambda d, t: bar.update(task, completed=d,
+                                                                             total=t))
+                await db.commit()  # the export is audited
+        return count
+
+    console.print(f"Exported {_run(work)} articles to {folder}.")
+
+
+@kb_app.command("reindex")
+def reindex_command() -> None:
+    """Build the index here (checks every article indexes) and queue a full rebuild for the
+    running desk, whose index lives in its own process."""
+    from kefu.core import jobs
+    from kefu.kb.index import KbIndex
+    from kefu.kb.service import REINDEX_ALL_JOB
+
+    async def work(factory: Factory) -> int:
+        count = await KbIndex().rebuild(factory)
+        async with factory() as db:
+            jobs.enqueue(db, kind=REINDEX_ALL_JOB, payload={})
+            await db.commit()
+        return count
+
+    started = time.perf_counter()
+    with console.status("Indexing the published articles..."):
+        documents = _run(work)
+    console.print(f"Indexed {documents} article versions in "
+                  f"{time.perf_counter() - started:.1f}s; queued a rebuild for the desk.")

@@ -1,0 +1,429 @@
+"""SearchEngine: the help centre's and the chat bot's single retrieval path.
+
+Retrieval score of an article version = max cosine between the query and the
+version's passages (its example questions, title, title+lead) from the
+multilingual embedder, plus a small normalised BM25 term. When a head has been
+trained on labelled questions (``fit_head``), its class probabilities are
+blended in; the blended top score is the bot's confidence, and ``declined``
+(hand over to a human) is ``confidence < threshold`` with the threshold
+calibrated on held-out questions.
+
+Embedding is deferred: ``add_document`` only queues texts, and the next search
+embeds everything pending in one batch (10,000 articles in one pass instead of
+10,000 small calls).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from kefu.kb.search.bm25 import BM25Index
+from kefu.kb.search.embed import Embedder, Vectors, default_embedder
+from kefu.kb.search.head import LinearHead
+from kefu.kb.search.snippet import make_snippet
+from kefu.kb.search.text import MAX_QUERY_CHARS, detect_lang, normalize, words
+
+Matrix = npt.NDArray[np.float64]
+
+DOC_TEXT_CHARS = 200_000
+LEAD_CHARS = 300
+# Weight of max-normalised BM25 next to the dense cosine. Measured on Banking77
+# (bench/engine_exp.py): 0.0 vs 0.1 vs 0.2 — see the report; the Chinese probe
+# got worse with plain fusion, so the lexical share stays small.
+LEXICAL_WEIGHT = 0.1
+# Share of the learned head in the blended score; the rest is retrieval, which
+# also lets articles added after the last fit_head still be found.
+HEAD_WEIGHT = 0.85
+# Softmax temperature turning cosine scores into a distribution over articles.
+RETRIEVAL_TEMPERATURE = 20.0
+DEFAULT_THRESHOLD_HEAD = 0.35
+DEFAULT_THRESHOLD_DENSE = 0.55
+DEFAULT_THRESHOLD_LEXICAL = 0.3
+OOS_LABELS = frozenset({"oos", "out_of_scope", "none", ""})
+
+
+@dataclass(frozen=True)
+class Hit:
+    doc_id: str
+    score: float
+    lang: str
+    title: str
+    snippet: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    query: str
+    hits: list[Hit]
+    confidence: float
+    declined: bool
+
+
+@dataclass
+class _Version:
+    doc_id: str
+    lang: str
+    title: str
+    body: str
+    questions: list[str]
+
+    @property
+    def key(self) -> str:
+        return f"{self.doc_id}\x1f{self.lang}"
+
+    def passages(self) -> list[str]:
+        lead = f"{self.title} {self.body[:LEAD_CHARS]}".strip()
+        texts = [*self.questions, self.title, lead]
+        return list(dict.fromkeys(t for t in texts if t.strip()))
+
+
+@dataclass
+class _Layout:
+    """Contiguous passage matrix ordered doc → version → passage, rebuilt lazily."""
+
+    doc_ids: list[str] = field(default_factory=list)
+    versions: list[_Version] = field(default_factory=list)
+    vectors: Vectors | None = None
+    version_starts: npt.NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp))
+    doc_starts: npt.NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp))
+    version_doc: npt.NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp))
+    column: dict[str, int] = field(default_factory=dict)  # version key → column
+
+    def versions_of(self, d: int) -> range:
+        end = self.doc_starts[d + 1] if d + 1 < len(self.doc_starts) else len(self.versions)
+        return range(int(self.doc_starts[d]), int(end))
+
+
+class SearchEngine:
+    """In-memory multilingual article search with an optional learned head."""
+
+    def __init__(self, embedder: Embedder | None = None, *, use_model: bool = True) -> None:
+        self.embedder = embedder if embedder is not None or not use_model else default_embedder()
+        self._docs: dict[str, dict[str, _Version]] = {}
+        self._bm25 = BM25Index()
+        self._vectors: dict[str, Vectors] = {}  # version key → passage vectors
+        self._pending: dict[str, _Version] = {}
+        self._layout = _Layout()
+        self._dirty = False
+        self._lock = threading.RLock()
+        self.head: LinearHead | None = None
+        self._fit_cache: dict[str, Vectors] = {}
+        self._head_cols: npt.NDArray[np.intp] = np.zeros(0, np.intp)
+        self.threshold = DEFAULT_THRESHOLD_DENSE if self.embedder else DEFAULT_THRESHOLD_LEXICAL
+
+    # ----------------------------------------------------------------- indexing
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    def add_document(
+        self, doc_id: str, *, lang: str, title: str, body: str, questions: list[str]
+    ) -> None:
+        """Add or replace the ``lang`` version of article ``doc_id``."""
+        version = _Version(
+            doc_id, lang, title[:1000], body[:DOC_TEXT_CHARS], [q[:1000] for q in questions]
+        )
+        text = normalize(" ".join([title, body, *questions]), max_chars=DOC_TEXT_CHARS)
+        with self._lock:
+            self._docs.setdefault(doc_id, {})[lang] = version
+            self._bm25.add(version.key, words(text))
+            self._vectors.pop(version.key, None)
+            if self.embedder is not None:
+                self._pending[version.key] = version
+            self._dirty = True
+
+    def remove_document(self, doc_id: str, *, lang: str | None = None) -> bool:
+        """Remove one language version, or every version when ``lang`` is None."""
+        with self._lock:
+            versions = self._docs.get(doc_id, {})
+            langs = [lang] if lang is not None else list(versions)
+            removed = False
+            for code in langs:
+                version = versions.pop(code, None)
+                if version is None:
+                    continue
+                removed = True
+                self._bm25.remove(version.key)
+                self._vectors.pop(version.key, None)
+                self._pending.pop(version.key, None)
+            if not versions:
+                self._docs.pop(doc_id, None)
+            self._dirty = self._dirty or removed
+            return removed
+
+    def flush(self) -> None:
+        """Embed pending passages and rebuild the dense layout (done lazily by search)."""
+        with self._lock:
+            if self._pending and self.embedder is not None:
+                self._embed_pending(self.embedder)
+            if self._dirty:
+                self._rebuild_layout()
+
+    def _embed_pending(self, embedder: Embedder) -> None:
+        pending = list(self._pending.values())
+        texts = [p for v in pending for p in v.passages()]
+        vecs = embedder.encode(texts)
+        pos = 0
+        for version in pending:
+            n = len(version.passages())
+            self._vectors[version.key] = vecs[pos : pos + n]
+            pos += n
+        self._pending.clear()
+
+    def _rebuild_layout(self) -> None:
+        layout = _Layout(doc_ids=sorted(self._docs))
+        blocks: list[Vectors] = []
+        v_starts: list[int] = []
+        d_starts: list[int] = []
+        v_doc: list[int] = []
+        row = 0
+        for d, doc_id in enumerate(layout.doc_ids):
+            d_starts.append(len(layout.versions))
+            for version in self._docs[doc_id].values():
+                layout.versions.append(version)
+                v_doc.append(d)
+                v_starts.append(row)
+                vecs = self._vectors.get(version.key)
+                if vecs is None or not len(vecs):
+                    # Keep reduceat well-defined: an all-zero row scores 0.
+                    vecs = np.zeros((1, self.embedder.dim if self.embedder else 1), np.float32)
+                blocks.append(vecs)
+                row += len(vecs)
+        if blocks and self.embedder is not None:
+            layout.vectors = np.ascontiguousarray(np.concatenate(blocks), dtype=np.float32)
+        layout.version_starts = np.asarray(v_starts, dtype=np.intp)
+        layout.doc_starts = np.asarray(d_starts, dtype=np.intp)
+        layout.version_doc = np.asarray(v_doc, dtype=np.intp)
+        layout.column = {v.key: i for i, v in enumerate(layout.versions)}
+        self._layout = layout
+        self._map_head_columns()
+        self._dirty = False
+
+    def _map_head_columns(self) -> None:
+        index = {d: i for i, d in enumerate(self._layout.doc_ids)}
+        classes = self.head.classes if self.head else []
+        self._head_cols = np.asarray([index.get(c, -1) for c in classes], dtype=np.intp)
+
+    # ------------------------------------------------------------------ scoring
+    def _encode_queries(self, queries: list[str]) -> Vectors | None:
+        if self.embedder is None:
+            return None
+        return self.embedder.encode(queries)
+
+    def _version_scores(self, qvecs: Vectors | None, qtoks: list[list[str]]) -> Matrix:
+        """Retrieval score of every article version for each query, shape (m, V)."""
+        lay = self._layout
+        m, n_versions = len(qtoks), len(lay.versions)
+        scores = np.zeros((m, n_versions), dtype=np.float64)
+        if not n_versions:
+            return scores
+        lex_weight = LEXICAL_WEIGHT if qvecs is not None else 1.0
+        if qvecs is not None and lay.vectors is not None:
+            sims = qvecs @ lay.vectors.T
+            scores += np.maximum.reduceat(sims, lay.version_starts, axis=1)
+        if lex_weight > 0:
+            scores += lex_weight * self._lexical(qtoks, qvecs is None)
+        return scores
+
+    def _lexical(self, qtoks: list[list[str]], absolute: bool) -> Matrix:
+        lay = self._layout
+        col = lay.column
+        out = np.zeros((len(qtoks), len(lay.versions)), dtype=np.float64)
+        for r, toks in enumerate(qtoks):
+            found = self._bm25.scores(toks)
+            if not found:
+                continue
+            top = max(found.values())
+            for key, s in found.items():
+                # Lexical-only engines need an absolute scale for confidence;
+                # as a tie-breaker next to cosine, relative-to-best is enough.
+                out[r, col[key]] = s / (s + 5.0) if absolute else s / top
+        return out
+
+    def _doc_scores(self, version_scores: Matrix) -> Matrix:
+        lay = self._layout
+        if not len(lay.doc_ids):
+            return np.zeros((len(version_scores), 0))
+        retrieval = np.maximum.reduceat(version_scores, lay.doc_starts, axis=1)
+        return retrieval
+
+    def _blend(self, retrieval: Matrix, texts: list[str], qvecs: Vectors | None) -> Matrix:
+        """Mix head probabilities into retrieval scores (identity without a head)."""
+        if self.head is None or not self.head.fitted or not retrieval.shape[1]:
+            return np.clip(retrieval, 0.0, 1.0) if self.embedder is not None else retrieval
+        logits = RETRIEVAL_TEMPERATURE * retrieval
+        logits -= logits.max(axis=1, keepdims=True)
+        soft = np.exp(logits)
+        soft /= soft.sum(axis=1, keepdims=True)
+        probs = self.head.predict_proba(texts, qvecs)
+        head = np.zeros_like(retrieval)
+        known = self._head_cols >= 0
+        head[:, self._head_cols[known]] = probs[:, known]
+        return HEAD_WEIGHT * head + (1.0 - HEAD_WEIGHT) * soft
+
+    def score_queries(self, queries: list[str]) -> tuple[Matrix, Matrix]:
+        """(blended doc scores (m, D), version scores (m, V)) for queries."""
+        self.flush()
+        # The embedder sees the raw (trimmed) text: USE is cased, and lower-casing
+        # cost ~0.5 point of Banking77 nearest-neighbour accuracy.
+        queries = [_trim(q) for q in queries]
+        qtoks = [words(normalize(q)) for q in queries]
+        qvecs = self._encode_queries(queries)
+        versions = self._version_scores(qvecs, qtoks)
+        return self._blend(self._doc_scores(versions), queries, qvecs), versions
+
+    # ------------------------------------------------------------------- public
+    def search(self, query: str, *, lang: str | None = None, limit: int = 5) -> list[Hit]:
+        """Best articles for ``query``; each hit in ``lang`` (default: the query's) if it exists."""
+        return self.answer(query, lang=lang, limit=limit).hits
+
+    def answer(self, query: str, *, lang: str | None = None, limit: int = 5) -> Answer:
+        """Hits plus the bot's confidence and hand-over decision."""
+        norm = normalize(query)
+        if not words(norm, drop_stopwords=False):
+            # Empty, emoji-only or pure punctuation: nothing to look up.
+            return Answer(query, [], 0.0, True)
+        with self._lock:
+            if not self._docs:
+                return Answer(query, [], 0.0, True)
+            docs, versions = self.score_queries([query])
+            hits = self._hits(query, docs[0], versions[0], lang or detect_lang(norm), limit)
+        confidence = hits[0].score if hits else 0.0
+        return Answer(query, hits, confidence, confidence < self.threshold)
+
+    def _hits(
+        self, query: str, docs: Matrix, versions: Matrix, lang: str, limit: int
+    ) -> list[Hit]:
+        lay = self._layout
+        limit = max(0, min(limit, 100))
+        order = np.argsort(-docs, kind="stable")[:limit]
+        hits = []
+        for d in order:
+            if docs[d] <= 0.0:
+                break
+            cands = list(lay.versions_of(int(d)))
+            same = [v for v in cands if lay.versions[v].lang == lang]
+            best = max(same or cands, key=lambda v: versions[v])
+            version = lay.versions[best]
+            text = version.body or version.title
+            hits.append(
+                Hit(version.doc_id, float(docs[d]), version.lang, version.title,
+                    make_snippet(text, query))
+            )
+        return hits
+
+    def similarity(self, a: str, b: str) -> float:
+        """Symmetric similarity of two texts (dense cosine, else lexical Jaccard)."""
+        na, nb = normalize(a), normalize(b)
+        if self.embedder is not None:
+            vecs = self.embedder.encode([_trim(a), _trim(b)])
+            return float(vecs[0] @ vecs[1])
+        ta, tb = set(words(na)), set(words(nb))
+        return len(ta & tb) / len(ta | tb) if ta | tb else 0.0
+
+    # -------------------------------------------------------------- learning
+    def fit_head(self, labelled: list[tuple[str, str]], *, seed: int = 0) -> dict[str, Any]:
+        """Train the classifier head and calibrate the decline threshold.
+
+        Rows whose label is not an indexed article (e.g. ``oos``) are kept as
+        out-of-scope examples for calibration. A stratified 15% of the in-scope
+        rows is held out, the head is fitted on the rest, the threshold chosen
+        on the held-out rows, and the head refitted on everything.
+        """
+        self.flush()
+        inscope = [(_trim(t), d) for t, d in labelled if d in self._docs]
+        oos = [_trim(t) for t, d in labelled if d not in self._docs]
+        if len({d for _, d in inscope} | set(self._docs)) < 2:
+            return {"fitted": False}
+        train, held = _stratified_split(inscope, 0.15, seed)
+        report: dict[str, Any] = {"fitted": True, "n_train": len(inscope), "n_oos": len(oos)}
+        self.head = LinearHead()
+        self._fit_cache = {}
+        # The vocabulary sees the held-out texts (unsupervised, label-free) so
+        # that the final fit can warm-start from the calibration fit.
+        self.head.fit_vocabulary([t for t, _ in inscope] + self._doc_texts())
+        if len(held) >= 20:
+            self._fit(train, exclude={t for t, _ in held})
+            self.threshold, report["calibration"] = self._calibrate(held, oos)
+        self._fit(inscope, exclude=set())
+        self._fit_cache = {}
+        report["threshold"] = self.threshold
+        return report
+
+    def _fit(self, rows: list[tuple[str, str]], exclude: set[str]) -> None:
+        examples = dict.fromkeys(rows)
+        for doc_id, versions in self._docs.items():
+            for version in versions.values():
+                for text in [*version.questions, version.title]:
+                    norm = _trim(text)
+                    if norm and norm not in exclude:
+                        examples[(norm, doc_id)] = None
+        texts = [t for t, _ in examples]
+        dense = self._encode_cached(texts)
+        assert self.head is not None
+        self.head.fit(texts, [d for _, d in examples], dense)
+        self._map_head_columns()
+
+    def _encode_cached(self, texts: list[str]) -> Vectors | None:
+        """Embed texts, reusing vectors from an earlier call of the same fit_head."""
+        if self.embedder is None:
+            return None
+        missing = [t for t in dict.fromkeys(texts) if t not in self._fit_cache]
+        if missing:
+            self._fit_cache.update(zip(missing, self.embedder.encode(missing), strict=True))
+        return np.stack([self._fit_cache[t] for t in texts])
+
+    def _doc_texts(self) -> list[str]:
+        return [
+            _trim(text)
+            for versions in self._docs.values()
+            for version in versions.values()
+            for text in [*version.questions, version.title]
+        ]
+
+    def _calibrate(
+        self, held: list[tuple[str, str]], oos: list[str]
+    ) -> tuple[float, dict[str, float]]:
+        """Threshold maximising right decisions: answer iff the top article is right."""
+        texts = [t for t, _ in held] + oos
+        docs, _ = self.score_queries(texts)
+        top = docs.argmax(axis=1)
+        conf = docs.max(axis=1)
+        gold = [d for _, d in held] + [None] * len(oos)
+        right = np.asarray([self._layout.doc_ids[i] == g for i, g in zip(top, gold, strict=True)])
+        best_t, best_ok = 0.0, -1
+        for t in np.unique(np.round(conf, 3)):
+            ok = int(np.sum(right & (conf >= t)) + np.sum(~right & (conf < t)))
+            if ok > best_ok:
+                best_t, best_ok = float(t), ok
+        return best_t, {"held_out": len(held), "held_out_top1": float(right[: len(held)].mean())}
+
+
+def _trim(text: str) -> str:
+    """Raw text for the embedder and head: whitespace-collapsed and length-capped."""
+    return " ".join(text[: MAX_QUERY_CHARS * 2].split())[:MAX_QUERY_CHARS]
+
+
+def _stratified_split(
+    rows: list[tuple[str, str]], share: float, seed: int
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Hold out ``share`` of each label's rows (labels with ≥ 3 rows only)."""
+    by_label: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for row in rows:
+        by_label[row[1]].append(row)
+    rng = random.Random(seed)  # noqa: S311 - a reproducible split, not security
+    train: list[tuple[str, str]] = []
+    held: list[tuple[str, str]] = []
+    for label in sorted(by_label):
+        group = by_label[label][:]
+        rng.shuffle(group)
+        k = int(len(group) * share) if len(group) >= 3 else 0
+        held.extend(group[:k])
+        train.extend(group[k:])
+    return train, held

@@ -1,0 +1,96 @@
+"""The learned head: multinomial logistic regression over [dense ⊕ sparse] features.
+
+Nearest-neighbour search over example questions plateaus (USE top-1 0.89 on
+Banking77); a linear classifier trained on the labelled questions learns which
+words and n-grams decide an intent and reaches ~0.93. The dense block gives
+paraphrase and cross-lingual reach, the sparse block (words, word bigrams,
+char 2–5-grams) gives exact product terms and typo tolerance.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from kefu.kb.search.text import char_features, word_features
+
+FloatArray = npt.NDArray[np.float64]
+
+# Measured on Banking77 (bench/head_exp2.py): scaling the dense block by 1.5
+# and C=10 was best among {1, 1.5, 2.5} x {10, 30}.
+DENSE_WEIGHT = 1.5
+DEFAULT_C = 10.0
+
+
+@dataclass
+class LinearHead:
+    """TF-IDF + dense features → logistic regression over document ids."""
+
+    c: float = DEFAULT_C
+    dense_weight: float = DENSE_WEIGHT
+    max_iter: int = 500
+    classes: list[str] = field(default_factory=list)
+    _vectorizers: list[Any] = field(default_factory=list)
+    _model: Any = None
+
+    @property
+    def fitted(self) -> bool:
+        return self._model is not None
+
+    def fit_vocabulary(self, texts: list[str]) -> None:
+        """Fit the TF-IDF vocabularies once, so later fits can warm-start."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        # Words and char n-grams get separate vectorizers so each block is
+        # L2-normalised on its own: in one joint vector the ~10x more numerous
+        # n-grams drown the words (Banking77 top-1 0.9205 joint vs 0.93 split).
+        min_df = 2 if len(texts) > 2000 else 1
+        self._vectorizers = [
+            TfidfVectorizer(analyzer=a, sublinear_tf=True, min_df=min_df, dtype=np.float32)
+            for a in (word_features, char_features)
+        ]
+        for vec in self._vectorizers:
+            vec.fit(texts)
+
+    def fit(self, texts: list[str], labels: list[str], dense: npt.NDArray[Any] | None) -> None:
+        """Fit (or warm-start refit, when the label set is unchanged) the classifier."""
+        from sklearn.linear_model import LogisticRegression
+        from threadpoolctl import threadpool_limits
+
+        if not self._vectorizers:
+            self.fit_vocabulary(texts)
+        x = self._features(texts, dense)
+        if self._model is None or sorted(set(labels)) != self.classes:
+            self._model = LogisticRegression(
+                C=self.c, max_iter=self.max_iter, tol=1e-4, warm_start=True
+            )
+        with warnings.catch_warnings(), threadpool_limits(1):
+            # An early stop at max_iter is fine for ranking; don't spam logs.
+            # One BLAS thread: spin-waiting threads are slower on a shared box.
+            warnings.simplefilter("ignore")
+            self._model.fit(x, labels)
+        self.classes = [str(c) for c in self._model.classes_]
+
+    def _features(self, texts: list[str], dense: npt.NDArray[Any] | None) -> Any:
+        from scipy import sparse
+
+        blocks = [vec.transform(texts) for vec in self._vectorizers]
+        if dense is not None:
+            blocks.insert(0, sparse.csr_matrix(dense * self.dense_weight))
+        return sparse.hstack(blocks, format="csr")
+
+    def predict_proba(self, texts: list[str], dense: npt.NDArray[Any] | None) -> FloatArray:
+        """Probabilities, shape (len(texts), len(classes))."""
+        x = self._features(texts, dense)
+        # Direct softmax instead of sklearn's predict_proba: same numbers, without
+        # its per-call validation overhead (~1 ms) on the single-query path.
+        logits = np.asarray(x @ self._model.coef_.T, dtype=np.float64) + self._model.intercept_
+        if logits.shape[1] == 1:  # binary LR stores one column: P(c1) = sigmoid(z)
+            logits = np.hstack([np.zeros_like(logits), logits])
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return np.asarray(exp / exp.sum(axis=1, keepdims=True), dtype=np.float64)

@@ -1,0 +1,139 @@
+"""Authoring: the only code that writes categories and articles.
+
+Every verb audits, emits `kb.article_changed` and enqueues `kb.reindex_article` in the
+caller's transaction, so the search index follows exactly what was committed.
+"""
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kefu.core import events, jobs
+from kefu.core.clock import utcnow
+from kefu.core.errors import InvalidInput
+from kefu.kb.models import ArticleStatus, KbArticle, KbArticleVersion, KbCategory
+from kefu.kb.schemas import ArticleInput, CategoryInput
+from kefu.security.audit import Ref, record
+
+ARTICLE_CHANGED = "kb.article_changed"
+REINDEX_JOB = "kb.reindex_article"
+REINDEX_ALL_JOB = "kb.reindex_all"
+
+
+def enqueue_reindex(db: AsyncSession, article_ids: Iterable[int]) -> None:
+    ids = sorted(set(article_ids))
+    if ids:
+        jobs.enqueue(db, kind=REINDEX_JOB, payload={"article_ids": ids})
+
+
+async def category_by_slug(db: AsyncSession, slug: str) -> KbCategory:
+    found = (await db.execute(select(KbCategory).where(KbCategory.slug == slug))
+             ).scalar_one_or_none()
+    if found is None:
+        raise InvalidInput(f"Unknown category: {slug}")
+    return found
+
+
+async def write_category(db: AsyncSession, data: CategoryInput) -> KbCategory:
+    """Insert or update by slug (import and seeding); no audit, the caller audits."""
+    found = (await db.execute(select(KbCategory).where(KbCategory.slug == data.slug))
+             ).scalar_one_or_none()
+    category = found or KbCategory(slug=data.slug)
+    for field in ("position", "title_en", "title_zh", "description_en", "description_zh"):
+        setattr(category, field, getattr(data, field))
+    db.add(category)
+    await db.flush()
+    return category
+
+
+def _apply_versions(article: KbArticle, data: ArticleInput) -> None:
+    now = utcnow()
+    keep = []
+    for lang, fields in data.versions.items():
+        version = article.version(lang) or KbArticleVersion(lang=lang)
+        version.title, version.body = fields.title, fields.body
+        version.questions, version.updated_at = list(fields.questions), now
+        keep.append(version)
+    # Assigning the list lets delete-orphan remove a language the author emptied.
+    article.versions = sorted(keep, key=lambda v: v.lang)
+
+
+async def write_article(db: AsyncSession, data: ArticleInput,
+                        article: KbArticle | None = None) -> KbArticle:
+    """Create or overwrite an article's fields and versions; no audit, no job."""
+    category = await category_by_slug(db, data.category)
+    now = utcnow()
+    if article is None:
+        article = KbArticle(slug=data.slug, status=ArticleStatus.DRAFT, created_at=now,
+                            versions=[])
+    elif article.slug != data.slug:
+        raise InvalidInput("An article's address (slug) never changes once created.")
+    article.category_id, article.category = category.id, category
+    article.position, article.context_keys = data.position, list(data.context_keys)
+    article.updated_at = now
+    _apply_versions(article, data)
+    db.add(article)
+    await db.flush()
+    return article
+
+
+def _changed(db: AsyncSession, actor: Ref, action: str, article: KbArticle,
+             detail: dict[str, object] | None = None) -> None:
+    record(db, actor=actor, action=action, target=("kb_article", article.slug),
+           detail=detail or {})
+    events.emit(db, ARTICLE_CHANGED, slug=article.slug, status=article.status)
+    enqueue_reindex(db, [article.id])
+
+
+async def create_draft(*, db: AsyncSession, actor: Ref, data: ArticleInput) -> KbArticle:
+    taken = (await db.execute(select(KbArticle.id).where(KbArticle.slug == data.slug))
+             ).scalar_one_or_none()
+    if taken is not None:
+        raise InvalidInput("Another article already uses this address (slug).")
+    article = await write_article(db, data)
+    _changed(db, actor, "kb.article_created", article, {"languages": sorted(data.versions)})
+    return article
+
+
+async def update_draft(*, db: AsyncSession, actor: Ref, article: KbArticle,
+                       data: ArticleInput) -> KbArticle:
+    """Save edits. A published article stays published and its edits go live (and into
+    the index) when the job runs: there is one version per language, not a draft copy."""
+    await write_article(db, data, article)
+    _changed(db, actor, "kb.article_updated", article, {"languages": sorted(data.versions)})
+    return article
+
+
+async def publish(*, db: AsyncSession, actor: Ref, article: KbArticle) -> KbArticle:
+    if not article.versions:
+        raise InvalidInput("Write the article in at least one language before publishing.")
+    article.status = ArticleStatus.PUBLISHED
+    article.published_at = article.updated_at = utcnow()
+    _changed(db, actor, "kb.article_published", article)
+    return article
+
+
+async def unpublish(*, db: AsyncSession, actor: Ref, article: KbArticle) -> KbArticle:
+    article.status = ArticleStatus.DRAFT
+    article.updated_at = utcnow()
+    _changed(db, actor, "kb.article_unpublished", article)
+    return article
+
+
+async def reorder_categories(*, db: AsyncSession, actor: Ref, slugs: list[str]) -> None:
+    """Positions follow the order of `slugs`; categories not listed keep theirs after them."""
+    categories = (await db.execute(select(KbCategory))).scalars().all()
+    by_slug = {c.slug: c for c in categories}
+    unknown = [s for s in slugs if s not in by_slug]
+    if unknown or len(set(slugs)) != len(slugs):
+        raise InvalidInput("The category order does not match the categories.")
+    rest = sorted((c for c in categories if c.slug not in slugs), key=lambda c: c.position)
+    for position, category in enumerate([*(by_slug[s] for s in slugs), *rest], start=1):
+        category.position = position
+    record(db, actor=actor, action="kb.categories_reordered", target=("kb_category", None),
+           detail={"order": slugs})
+    events.emit(db, ARTICLE_CHANGED, slug=None, status=None)
+    # Ranking ties break on category order, so the affected articles are re-indexed too.
+    ids = (await db.execute(select(KbArticle.id))).scalars().all()
+    enqueue_reindex(db, ids)

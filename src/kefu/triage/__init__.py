@@ -1,0 +1,1 @@
+"""Classification of inbound requests: security incidents now; categories and entities later."""

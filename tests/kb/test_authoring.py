@@ -1,0 +1,128 @@
+"""Authors write, publish and unpublish articles; the reindex job makes them searchable."""
+
+import re
+import secrets
+
+from kb_support import with_demo
+from sqlalchemy import select
+
+from conftest import Desk, agent_client
+from kefu.accounts.models import Role
+from kefu.kb.feedback import propose_example_question
+from kefu.security.audit import AuditEntry
+
+
+def _form(slug: str, **overrides: str) -> dict[str, str]:
+    word = slug.replace("-", "")
+    values = {"slug": slug, "category": "security", "position": "50",
+              "context_keys": "security, zebra", "title_en": f"Zebra vault {word}",
+              "body_en": f"The {word} zebra vault keeps coins safe.\n\n- step one",
+              "questions_en": f"what is the {word} zebra vault\nzebra vault help",
+              "title_zh": "", "body_zh": "", "questions_zh": "", "action": "save"}
+    values.update(overrides)
+    return values
+
+
+async def test_plain_agents_cannot_author(desk: Desk) -> None:
+    agent = await agent_client(desk)
+    assert (await agent.get("/console/kb")).status_code == 403
+    assert (await agent.post("/console/kb/new", data=_form("nope"))).status_code == 403
+
+
+async def test_draft_is_invisible_until_published_and_indexed(desk: Desk) -> None:
+    await with_demo(desk)
+    author = await agent_client(desk, role=Role.AUTHOR)
+    slug = f"zebra-{secrets.token_hex(3)}"
+    created = await author.post("/console/kb/new", data=_form(slug))
+    assert created.status_code == 303, created.text
+    edit_url = created.headers["location"].split("?")[0]
+    public = desk.client()
+    assert (await public.get(f"/help/articles/{slug}")).status_code == 404
+    await desk.run_jobs()
+    search = (await public.get("/api/v1/help/suggest", params={"q": "zebra vault"})).json()
+    assert slug not in [r["slug"] for r in search["results"]]
+
+    published = await author.post(edit_url, data=_form(slug, action="publish"))
+    assert published.status_code == 303
+    assert (await public.get(f"/help/articles/{slug}?lang=zh-CN")).status_code == 200
+    await desk.run_jobs()
+    search = (await public.get("/api/v1/help/suggest", params={"q": "zebra vault"})).json()
+    assert search["results"][0]["slug"] == slug
+
+    fallback = await public.get(f"/help/articles/{slug}?lang=zh-CN")
+    assert "本文暂无中文版本" in fallback.text  # English shown, visibly
+
+    await author.post(edit_url, data={"action": "unpublish"})
+    await desk.run_jobs()
+    assert (await public.get(f"/help/articles/{slug}")).status_code == 404
+    search = (await public.get("/api/v1/help/suggest", params={"q": "zebra vault"})).json()
+    assert slug not in [r["slug"] for r in search["results"]]
+    async with desk.app.state.session_factory() as db:
+        actions = (await db.execute(select(AuditEntry.action).where(
+            AuditEntry.target_id == slug))).scalars().all()
+    assert {"kb.article_created", "kb.article_published",
+            "kb.article_unpublished"} <= set(actions)
+
+
+async def test_invalid_article_is_refused_with_the_form_kept(desk: Desk) -> None:
+    await with_demo(desk)
+    author = await agent_client(desk, role=Role.SUPERVISOR)
+    bad = await author.post("/console/kb/new", data=_form("Bad Slug!"))
+    assert bad.status_code == 422 and "Zebra vault" in bad.text
+    empty = await author.post("/console/kb/new", data=_form(
+        f"empty-{secrets.token_hex(3)}", title_en="", body_en=""))
+    assert empty.status_code == 422
+    taken = await author.post("/console/kb/new", data=_form("deposit-not-credited"))
+    assert taken.status_code == 422 and "already uses" in taken.text
+
+
+async def test_markdown_is_rendered_safe(desk: Desk) -> None:
+    await with_demo(desk)
+    author = await agent_client(desk, role=Role.ADMIN)
+    slug = f"unsafe-{secrets.token_hex(3)}"
+    body = ("Hello <script>alert('x')</script> <iframe src='https://evil.example'></iframe>\n\n"
+            "[click](javascript:alert(1)) [ok](https://kefu.example/x) "
+            "<img src=x onerror=alert(1)> <a href='#' onclick='steal()'>a</a>\n\n"
+            "![pic](javascript:alert(2))")
+    created = await author.post("/console/kb/new", data=_form(slug, body_en=body,
+                                                               action="publish"))
+    assert created.status_code == 303
+    page = (await desk.client().get(f"/help/articles/{slug}")).text
+    article = page.split('class="help-body"')[1].split("</div>")[0]
+    tags = re.findall(r"<[a-z][^>]*>", article)  # live tags only: escaped text is inert
+    assert {t.split()[0].strip("<>") for t in tags} <= {"p", "a"}
+    for tag in tags:
+        assert "javascript:" not in tag and not re.search(r"\son\w+=", tag), tag
+    assert 'href="https://kefu.example/x"' in article
+
+
+async def test_categories_reorder(desk: Desk) -> None:
+    await with_demo(desk)
+    author = await agent_client(desk, role=Role.AUTHOR)
+    saved = await author.post("/console/kb/categories",
+                              data={"pos_api": "0", "pos_getting-started": "5"})
+    assert saved.status_code == 303
+    home = (await desk.client().get("/help?lang=en")).text
+    assert home.index("/help/categories/api") < home.index("/help/categories/account")
+    await author.post("/console/kb/categories", data={"pos_getting-started": "0"})
+
+
+async def test_proposed_questions_review(desk: Desk) -> None:
+    await with_demo(desk)
+    question = f"my btc deposit {secrets.token_hex(3)} is missing"
+    async with desk.app.state.session_factory() as db:
+        proposal = await propose_example_question(
+            db=db, article_slug="deposit-not-credited", lang="en", question=question)
+        again = await propose_example_question(
+            db=db, article_slug="deposit-not-credited", lang="en", question=question.upper())
+        await db.commit()
+    assert proposal is not None and again is None
+    author = await agent_client(desk, role=Role.AUTHOR)
+    listing = await author.get("/console/kb/proposals")
+    assert question in listing.text
+    decided = await author.post(f"/console/kb/proposals/{proposal.id}", data={"action": "accept"})
+    assert decided.status_code == 303
+    assert question not in (await author.get("/console/kb/proposals")).text
+    edit = await author.get(f"/console/kb/articles/{proposal.article_id}")
+    assert question in edit.text
+    await desk.run_jobs()
