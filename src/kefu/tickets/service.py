@@ -22,7 +22,6 @@ from kefu.security.audit import record
 from kefu.security.content import check_agent_outbound, clean_inbound
 from kefu.security.guard import mask_secrets
 from kefu.tickets.files import CheckedFile, FileStore
-from kefu.triage.incidents import is_security_incident
 from kefu.tickets.models import (
     PRIORITY_RANK,
     Attachment,
@@ -33,6 +32,7 @@ from kefu.tickets.models import (
     TicketMessage,
 )
 from kefu.tickets.schemas import TicketFields
+from kefu.triage.incidents import is_security_incident
 
 TICKET_CREATED = "ticket.created"
 TICKET_MESSAGE = "ticket.message"
