@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from kefu.core.datasets import shared_data_dir
 from kefu.core.settings import Settings
 from kefu.kb.cli import kb_app
 
@@ -20,7 +21,7 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(eval_app, name="eval")
 app.add_typer(kb_app, name="kb")
 console = Console()
-DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+DEFAULT_DATA = shared_data_dir()
 
 
 async def _prepare(settings: Settings) -> list[tuple[str, str, str]]:
@@ -118,6 +119,29 @@ def eval_guard(
     with console.status("Evaluating the secret guard..."):
         result = evaluate_guard(data, seed=seed)
     print(json.dumps(result))
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    train: Annotated[str, typer.Option(help="CSV with text,label: one article per label.")] = "",
+    test: Annotated[str, typer.Option(help="CSV with text,label; label oos = no answer.")] = "",
+    dataset: Annotated[str, typer.Option(help="banking77 or afqmc, from --data.")] = "",
+    data: Annotated[Path, typer.Option(help="The shared data folder.")] = DEFAULT_DATA,
+    limit: Annotated[int, typer.Option(help="Only the first N test rows (0 = all).")] = 0,
+) -> None:
+    """Build a help centre from TRAIN through the real index, answer TEST through the bot's
+    query path; prints top1/top3/oos figures and latency as JSON on the last line."""
+    import json
+
+    from kefu.kb.eval import run as run_eval
+
+    try:
+        result = run_eval(train=train or None, test=test or None, dataset=dataset or None,
+                          data_dir=str(data), limit=limit or None, progress=True)
+    except (OSError, ValueError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    print(json.dumps(result, ensure_ascii=False))
 
 
 def main() -> None:

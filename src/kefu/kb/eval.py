@@ -7,8 +7,8 @@ bot actually do. Data stays in the shared data directory; nothing is copied.
 CLI (to be wired as ``kefu eval retrieval``)::
 
     python -m kefu.kb.eval retrieval --train TRAIN.csv --test TEST.csv
-    python -m kefu.kb.eval retrieval --dataset banking77 --data-dir /work/shared/data
-    python -m kefu.kb.eval retrieval --dataset afqmc --data-dir /work/shared/data
+    python -m kefu.kb.eval retrieval --dataset banking77 --data-dir ../shared/data
+    python -m kefu.kb.eval retrieval --dataset afqmc --data-dir ../shared/data
 
 The last printed line is the JSON result.
 """
@@ -25,12 +25,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from kefu.core.datasets import shared_data_dir
 from kefu.kb.search.engine import OOS_LABELS, SearchEngine
 from kefu.kb.search.text import detect_lang
 
 Row = tuple[str, str]
 T = TypeVar("T")
-DEFAULT_DATA_DIR = Path("/work/shared/data")
+DEFAULT_DATA_DIR = shared_data_dir()
 
 
 def load_labelled_csv(path: str | Path, limit: int | None = None) -> list[Row]:

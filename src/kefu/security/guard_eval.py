@@ -15,10 +15,11 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
+from kefu.core.datasets import shared_data_dir
 from kefu.security.guard import GuardResult, mask_secrets
 from kefu.security.guard_samples import Sample, positives
 
-DEFAULT_DATA_DIR = Path("/work/shared/data")
+DEFAULT_DATA_DIR = shared_data_dir()
 
 
 def negatives(data_dir: Path) -> Iterator[str]:

