@@ -105,6 +105,16 @@ def bench_tickets(
               server_workers=server_workers, token=token)
 
 
+@bench_app.command("search")
+def bench_search(
+    repeat: Annotated[int, typer.Option(help="Times each query is asked.")] = 10,
+) -> None:
+    """Index the demo help centre and time searches; prints JSON last."""
+    from kefu.bench.search import run_search_bench
+
+    run_search_bench(repeat=repeat)
+
+
 @eval_app.command("guard")
 def eval_guard(
     data: Annotated[Path, typer.Option(help="The shared data folder (banking77, afqmc).")] = (

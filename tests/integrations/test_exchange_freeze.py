@@ -3,7 +3,14 @@
 from exchange_server import SECRET, exchange_settings, serve_fake
 from sqlalchemy import update
 
-from conftest import Desk, agent_client, customer_client, reference_from, submit_ticket
+from conftest import (
+    Desk,
+    agent_client,
+    customer_client,
+    reference_from,
+    sso_customer_client,
+    submit_ticket,
+)
 from kefu.accounts.models import Role
 from kefu.core import jobs
 from kefu.core.clock import utcnow
@@ -22,21 +29,21 @@ async def make_retry_due(desk: Desk) -> None:
         await db.commit()
 
 
-def form(uid: str, **extra: str) -> dict[str, str]:
-    return {"uid": uid, "uid_confirm": uid, "confirm": "1", **extra}
+def form(**extra: str) -> dict[str, str]:
+    return {"confirm": "1", **extra}
 
 
 async def test_freeze_survives_an_outage_and_a_lost_response(desk: Desk) -> None:
     exchange = FakeExchange(SECRET, accounts={"700001": FakeAccount("700001")})
     exchange.fail_next = 1  # first attempt: 503 before anything happens
     exchange.fail_after_apply = 1  # second attempt: frozen, but the answer is lost
-    customer = await customer_client(desk)
+    customer = await sso_customer_client(desk, "700001")
     page = await customer.get(PAGE)
     assert page.status_code == 200 and 'id="freeze-form"' in page.text
     assert "never ask for your password" in page.text
-    sent = await customer.post(PAGE, data=form("700001"))
+    sent = await customer.post(PAGE, data=form())
     assert sent.status_code == 303
-    assert (await customer.post(PAGE, data=form("700001"))).status_code == 303  # double click
+    assert (await customer.post(PAGE, data=form())).status_code == 303  # double click
     assert "In progress" in (await customer.get(PAGE)).text
 
     async with serve_fake(exchange) as url:
@@ -58,8 +65,8 @@ async def test_freeze_survives_an_outage_and_a_lost_response(desk: Desk) -> None
 
 async def test_unknown_uid_fails_without_retry_loops(desk: Desk) -> None:
     exchange = FakeExchange(SECRET)
-    customer = await customer_client(desk)
-    assert (await customer.post(PAGE, data=form("700404"))).status_code == 303
+    customer = await sso_customer_client(desk, "700404")
+    assert (await customer.post(PAGE, data=form())).status_code == 303
     async with serve_fake(exchange) as url:
         await desk.run_jobs(exchange_settings(desk, url))
     page = (await customer.get(PAGE)).text
@@ -67,28 +74,27 @@ async def test_unknown_uid_fails_without_retry_loops(desk: Desk) -> None:
 
 
 async def test_form_mistakes_are_refused(desk: Desk) -> None:
-    customer = await customer_client(desk)
-    mismatch = await customer.post(PAGE, data={"uid": "700001", "uid_confirm": "700002",
-                                               "confirm": "1"})
-    assert mismatch.status_code == 422 and "do not match" in mismatch.text
-    unconfirmed = await customer.post(PAGE, data={"uid": "700001", "uid_confirm": "700001"})
+    unverified = await customer_client(desk)  # email login: no UID the exchange vouched for
+    assert 'id="freeze-needs-uid"' in (await unverified.get(PAGE)).text
+    typed = await unverified.post(PAGE, data={"uid": "700001", "confirm": "1"})
+    assert typed.status_code == 422 and "signed you in with" in typed.text
+    verified = await sso_customer_client(desk, "700555")
+    unconfirmed = await verified.post(PAGE, data={"uid": "700001"})
     assert unconfirmed.status_code == 422
-    bad = await customer.post(PAGE, data=form("70/../1"))
-    assert bad.status_code == 422
     anonymous = await desk.client().get(PAGE)
     assert anonymous.status_code == 303 and "/portal/login" in anonymous.headers["location"]
 
 
 async def test_security_ticket_links_to_the_freeze(desk: Desk) -> None:
-    customer = await customer_client(desk)
+    customer = await sso_customer_client(desk, "700777")
     reference = reference_from(await submit_ticket(customer, category="security",
                                                    subject="Account stolen"))
     page = await customer.get(PAGE, params={"ticket": reference})
     assert f'value="{reference}"' in page.text
     exchange = FakeExchange(SECRET, accounts={"700777": FakeAccount("700777")})
-    await customer.post(PAGE, data=form("700777", ticket=reference))
-    other = await customer_client(desk)  # another customer's ticket reference is ignored
-    assert (await other.post(PAGE, data=form("700778", ticket=reference))).status_code == 303
+    await customer.post(PAGE, data=form(ticket=reference))
+    other = await sso_customer_client(desk, "700778")  # another's ticket reference is ignored
+    assert (await other.post(PAGE, data=form(ticket=reference))).status_code == 303
     async with serve_fake(exchange) as url:
         await desk.run_jobs(exchange_settings(desk, url))  # leaves no freeze job behind
     assert exchange.accounts["700777"].status == "frozen"

@@ -59,6 +59,12 @@ def _build(engine: SearchEngine, articles: Sequence[KbArticle]) -> None:
     for article in articles:
         _add(engine, article)
     engine.flush()  # embed everything now rather than on the first reader's search
+    # The ways traders ask for each article (authors' examples, in both languages, plus
+    # bot questions authors accepted) train the classifier head over the retrieval.
+    labelled = [(question, str(article.id)) for article in articles
+                for version in article.versions for question in version.questions]
+    if len({label for _, label in labelled}) >= 2:
+        engine.fit_head(labelled)
 
 
 class KbIndex:

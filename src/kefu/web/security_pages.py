@@ -100,19 +100,21 @@ async def freeze_page(request: Request, db: DbSession, lang: Lang, settings: Set
 
 
 def _chosen_uid(customer: Customer, form: dict[str, str]) -> tuple[str, UidSource]:
+    """Only the UID the exchange vouched for (signed sign-in) can be frozen here: a typed
+    UID would let anyone freeze a stranger's account. Others go through the security team."""
+    if not customer.uid:
+        raise InvalidInput("We can only freeze the account the exchange signed you in with. "
+                           "Open support from the exchange's app or website, or submit a "
+                           "security request and our security team will freeze it.")
     if form["confirm"] != "1":
         raise InvalidInput("Please tick the box to confirm that you want to freeze the account.")
-    if customer.uid:
-        return customer.uid, UidSource.ACCOUNT
-    if form["uid"].strip() != form["uid_confirm"].strip():
-        raise InvalidInput("The two UIDs do not match.")
-    return form["uid"].strip(), UidSource.TYPED
+    return customer.uid, UidSource.ACCOUNT
 
 
 @router.post("/portal/security/freeze")
 async def request_freeze(request: Request, db: DbSession, lang: Lang, settings: Settings,
                          limiter: Limiter, customer: CurrentCustomer) -> Response:
-    form = await read_form(request, "uid", "uid_confirm", "confirm", "ticket")
+    form = await read_form(request, "confirm", "ticket")
     try:
         await enforce(limiter, f"freeze:{customer.id}", limit=FREEZES_PER_HOUR,
                       window_seconds=3600)

@@ -17,7 +17,6 @@ class FreezeStatus(StrEnum):
 
 class UidSource(StrEnum):
     ACCOUNT = "account"  # the UID the exchange vouched for when the customer signed in
-    TYPED = "typed"  # typed and confirmed by the customer; the exchange is told so
 
 
 class AccountFreeze(Base):

@@ -1,0 +1,10 @@
+"""`kefu bench search` runs the real index and query path over the demo help centre."""
+
+from kefu.bench.search import run_search_bench
+
+
+def test_bench_search_reports_real_figures() -> None:
+    result = run_search_bench(repeat=1)
+    assert result["documents"] >= 120  # 60+ articles in two languages
+    assert result["queries"] == 16 and result["p95_ms"] > 0
+    assert result["top3"] >= 0.75  # honest floor: these queries are not article examples
