@@ -115,6 +115,16 @@ def bench_search(
     run_search_bench(repeat=repeat)
 
 
+@bench_app.command("index")
+def bench_index(
+    articles: Annotated[int, typer.Option(help="Synthetic articles to index.")] = 10_000,
+) -> None:
+    """Build the search index for a large synthetic help centre; prints JSON last."""
+    from kefu.bench.index_build import run_index_bench
+
+    run_index_bench(articles=articles)
+
+
 @eval_app.command("guard")
 def eval_guard(
     data: Annotated[Path, typer.Option(help="The shared data folder (banking77, afqmc).")] = (
