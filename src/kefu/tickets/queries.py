@@ -105,21 +105,22 @@ async def messages_of(
     if not include_internal:
         query = query.where(TicketMessage.internal.is_(False))
     rows = (await db.execute(query.order_by(TicketMessage.created_at, TicketMessage.id))).scalars()
-    return [
-        MessageRead(
-            author_type=m.author_type,
-            author_name=m.author_name,
-            body=m.body,
-            internal=m.internal,
-            created_at=m.created_at,
-            attachments=[
-                AttachmentRead(key=a.key, filename=a.filename, content_type=a.content_type,
-                               size=a.size)
-                for a in m.attachments
-            ],
-        )
-        for m in rows
-    ]
+    return [message_read(m) for m in rows]
+
+
+def message_read(message: TicketMessage) -> MessageRead:
+    return MessageRead(
+        author_type=message.author_type,
+        author_name=message.author_name,
+        body=message.body,
+        internal=message.internal,
+        created_at=message.created_at,
+        attachments=[
+            AttachmentRead(key=a.key, filename=a.filename, content_type=a.content_type,
+                           size=a.size)
+            for a in message.attachments
+        ],
+    )
 
 
 def ticket_read(ticket: Ticket) -> TicketRead:

@@ -53,6 +53,7 @@ ROUTES: dict[Category, tuple[str, Priority]] = {
 class CreatedTicket(NamedTuple):
     ticket: Ticket
     masked_kinds: frozenset[str]  # what the guard removed, so the customer can be warned
+    message: TicketMessage  # the first message, so callers need not read it back
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,8 @@ async def create_ticket(
     db.add(ticket)
     await db.flush()
     author = Author.of_customer(customer)
-    await _add_message(db, store, ticket, author, description.text, internal=False, files=files)
+    message = await _add_message(db, store, ticket, author, description.text, internal=False,
+                                 files=files)
     who = actor or author
     record(db, actor=(who.kind, who.id), action="ticket.created",
            target=("ticket", ticket.reference),
@@ -130,7 +132,7 @@ async def create_ticket(
                    "security_incident": incident})
     _notify_created(db, customer, ticket)
     events.emit(db, TICKET_CREATED, reference=ticket.reference, team_id=ticket.team_id)
-    return CreatedTicket(ticket, exposed.kinds)
+    return CreatedTicket(ticket, exposed.kinds, message)
 
 
 def _clean_txid(txid: str | None) -> str | None:

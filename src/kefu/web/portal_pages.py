@@ -75,8 +75,8 @@ async def submit_ticket(request: Request, db: DbSession, settings: Settings, sto
         fields = _parse_fields(form)
         files = check_uploads(await read_uploads(request), max_bytes=settings.max_upload_bytes,
                               max_count=settings.max_attachments_per_message)
-        ticket, masked = await tickets.create_ticket(db=db, store=store, customer=customer,
-                                                     fields=fields, files=files)
+        ticket, masked, _message = await tickets.create_ticket(
+            db=db, store=store, customer=customer, fields=fields, files=files)
         await db.commit()
     except ValidationError as exc:
         await rollback(db, customer)
