@@ -76,7 +76,7 @@ def worker() -> None:
         finally:
             await engine.dispose()
 
-    import kefu.notifications.service  # noqa: F401  (registers the email job handler)
+    import kefu.job_handlers  # noqa: F401  (registers every job kind with the runner)
 
     asyncio.run(main())
 

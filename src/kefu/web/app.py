@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from kefu import job_handlers  # noqa: F401  (every job kind gets its handler)
 from kefu.core import jobs
 from kefu.core.db import make_engine, make_session_factory
 from kefu.core.errors import KefuError

@@ -1,0 +1,11 @@
+"""Imports every module that registers a job handler, so any runner can run any job.
+
+The web app and `kefu worker` both import this; a handler module missing here would make
+its jobs die with "no handler" in a separate worker process.
+"""
+
+from kefu.integrations.exchange import jobs as exchange_jobs
+from kefu.kb import index as kb_index_jobs
+from kefu.notifications import service as notification_jobs
+
+__all__ = ["exchange_jobs", "kb_index_jobs", "notification_jobs"]
