@@ -90,12 +90,8 @@ async def create_ticket(
     description = clean_inbound(db, fields.description, where="ticket")
     outcome = clean_inbound(db, fields.desired_outcome or "", where="ticket")
     exposed = subject + description + outcome
-    # An exposed seed phrase or private key means the funds may need moving now; a stolen
-    # account or unauthorised withdrawal goes to the security team whatever was picked.
     incident = exposed.severe or is_security_incident(f"{subject.text}\n{description.text}")
-    category = Category.SECURITY if incident else fields.category
-    team_slug, default_priority = ROUTES[category]
-    chosen = Priority.URGENT if incident else priority or default_priority
+    category, team_slug, chosen = _route(fields.category, priority, incident=incident)
     now = utcnow()
     ticket = Ticket(
         reference=ticket_reference(),
@@ -133,6 +129,17 @@ async def create_ticket(
     _notify_created(db, customer, ticket)
     events.emit(db, TICKET_CREATED, reference=ticket.reference, team_id=ticket.team_id)
     return CreatedTicket(ticket, exposed.kinds, message)
+
+
+def _route(
+    category: Category, priority: Priority | None, *, incident: bool
+) -> tuple[Category, str, Priority]:
+    """Category, team and priority. An exposed seed phrase or key means the funds may need
+    moving now, and a stolen account goes to the security team whatever was picked."""
+    if incident:
+        category = Category.SECURITY
+    team_slug, default_priority = ROUTES[category]
+    return category, team_slug, Priority.URGENT if incident else priority or default_priority
 
 
 def _clean_txid(txid: str | None) -> str | None:
