@@ -81,16 +81,15 @@ def export_command(
 
 @kb_app.command("reindex")
 def reindex_command() -> None:
-    """Build the index here (checks every article indexes) and queue a full rebuild for the
-    running desk, whose index lives in its own process."""
-    from kefu.core import jobs
+    """Build the index here (checks every article indexes) and ask every running desk
+    process, each with its index in its own memory, to rebuild through the change feed."""
     from kefu.kb.index import KbIndex
-    from kefu.kb.service import REINDEX_ALL_JOB
+    from kefu.kb.service import request_full_reindex
 
     async def work(factory: Factory) -> int:
         count = await KbIndex().rebuild(factory)
         async with factory() as db:
-            jobs.enqueue(db, kind=REINDEX_ALL_JOB, payload={})
+            await request_full_reindex(db=db)
             await db.commit()
         return count
 
@@ -98,4 +97,5 @@ def reindex_command() -> None:
     with console.status("Indexing the published articles..."):
         documents = _run(work)
     console.print(f"Indexed {documents} article versions in "
-                  f"{time.perf_counter() - started:.1f}s; queued a rebuild for the desk.")
+                  f"{time.perf_counter() - started:.1f}s; the running desk rebuilds its "
+                  "index within seconds of its next search.")

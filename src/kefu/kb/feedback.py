@@ -108,7 +108,7 @@ async def decide_proposal(*, db: AsyncSession, actor: Ref, agent_id: int,
             # A new list, so SQLAlchemy sees the JSON column change.
             version.questions = [*version.questions, proposal.question]
             version.updated_at = utcnow()
-        enqueue_reindex(db, [article.id])
+        await enqueue_reindex(db, [article.id])
     proposal.status = ProposalStatus.ACCEPTED if accept else ProposalStatus.REJECTED
     proposal.decided_at, proposal.decided_by = utcnow(), agent_id
     record(db, actor=actor, action="kb.question_accepted" if accept else "kb.question_rejected",

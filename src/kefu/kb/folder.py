@@ -106,7 +106,7 @@ async def import_folder(*, db: AsyncSession, folder: Path, actor: Ref = SYSTEM,
             progress(done, len(grouped))
     record(db, actor=actor, action="kb.imported", target=("kb", None),
            detail={"articles": len(ids), "categories": len(raw)})
-    enqueue_reindex(db, ids)
+    await enqueue_reindex(db, ids)
     return len(ids)
 
 

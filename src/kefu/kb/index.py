@@ -1,33 +1,48 @@
 """The help-centre search index: one holder per process and database.
 
 It is built from the published article versions on first use (the help router warms it
-at startup), kept current by the `kb.reindex_article` job, and rebuilt in full by
-`kb.reindex_all` / `kefu kb reindex`. The engine's document id is the article id (each language is a
-version of that document), so a hit maps straight back to the article row.
+at startup). The engine's document id is the article id (each language is a version of that
+document), so a hit maps straight back to the article row.
+
+Several processes serve the same database (`kefu run` replicas, `kefu worker`, the CLI), and
+each has its own index, so writes reach them through a change feed in the database rather
+than through whichever process ran a job: every write appends `kb_index_changes` rows in its
+own transaction (kefu.kb.service.enqueue_reindex). Each holder remembers the last row it
+applied; a search looks for newer rows at most every POLL_SECONDS (one min/max query on the
+primary key) and applies them: a few articles in place, otherwise (a full-rebuild row, a
+large backlog, rows pruned before this process saw them) by rebuilding in the background
+while searches keep using the current index. The `kb.reindex_article` job applies the feed at
+once in the process that runs it, and prunes it.
 
 Holders are keyed by database URL because tests run two desks in one process.
 """
 
 import asyncio
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kefu.core import jobs
 from kefu.kb.markdown import clean_snippet, plain_text
-from kefu.kb.models import ArticleStatus, KbArticle
+from kefu.kb.models import ArticleStatus, KbArticle, KbIndexChange
 from kefu.kb.search.engine import Hit, SearchEngine
-from kefu.kb.service import REINDEX_ALL_JOB, REINDEX_JOB
+from kefu.kb.service import REINDEX_ALL_JOB, REINDEX_JOB, prune_index_changes
 
 log = structlog.get_logger(__name__)
 MAX_QUERY = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 Factory = async_sessionmaker[AsyncSession]
+# How stale another process's edits may look here, against one cheap query per interval.
+POLL_SECONDS = 2.0
+# More pending changes than this are applied by a rebuild, which re-embeds everything in one
+# batch and retrains the classifier head, instead of article by article.
+MAX_INCREMENTAL = 200
 
 
 def new_engine() -> SearchEngine:
@@ -55,6 +70,19 @@ def _add(engine: SearchEngine, article: KbArticle) -> None:
                             body=plain_text(version.body), questions=list(version.questions))
 
 
+def _replace(engine: SearchEngine, article_ids: Sequence[int],
+             articles: Sequence[KbArticle]) -> None:
+    """Drop the articles, re-add those still published, and embed them now (the engine
+    locks each call, so searches in other threads see the old or the new version)."""
+    found = {a.id: a for a in articles}
+    for article_id in article_ids:
+        engine.remove_document(str(article_id))
+        article = found.get(article_id)
+        if article is not None and article.is_published:
+            _add(engine, article)
+    engine.flush()
+
+
 def _build(engine: SearchEngine, articles: Sequence[KbArticle]) -> None:
     for article in articles:
         _add(engine, article)
@@ -80,11 +108,57 @@ def train_head(engine: SearchEngine, labelled: list[tuple[str, str]]) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Pending:
+    """What the feed holds beyond a holder's last applied row."""
+
+    rebuild: bool
+    last_id: int = 0
+    article_ids: list[int] = field(default_factory=list)
+
+
+async def read_pending(db: AsyncSession, applied: int) -> Pending | None:
+    """None when nothing is new. The usual case costs one min/max query on the primary key."""
+    oldest, newest = (await db.execute(
+        select(func.min(KbIndexChange.id), func.max(KbIndexChange.id)))).one()
+    newest = newest or 0
+    if newest == applied:
+        return None
+    if newest < applied or (oldest or 0) > applied + 1:
+        # The feed went backwards (a restored database) or rows after ours were pruned:
+        # only a rebuild is sure to include them. (A PostgreSQL id lost to a rolled-back
+        # write can look like a pruned row; the cost is one needless rebuild.)
+        return Pending(rebuild=True)
+    rows = (await db.execute(
+        select(KbIndexChange.id, KbIndexChange.article_id).where(KbIndexChange.id > applied)
+        .order_by(KbIndexChange.id).limit(MAX_INCREMENTAL + 1))).all()
+    ids = [article_id for _, article_id in rows]
+    if not rows or len(rows) > MAX_INCREMENTAL or None in ids:
+        return Pending(rebuild=True)
+    return Pending(False, rows[-1][0], sorted({i for i in ids if i is not None}))
+
+
+async def _feed_position(db: AsyncSession) -> int:
+    return (await db.execute(select(func.max(KbIndexChange.id)))).scalar_one_or_none() or 0
+
+
 class KbIndex:
-    def __init__(self) -> None:
+    """`poll_seconds`, `clock` and `make_engine` are for tests (a fake clock, a lexical
+    engine that builds in a second); the server uses the defaults."""
+
+    def __init__(self, *, poll_seconds: float = POLL_SECONDS,
+                 clock: Callable[[], float] = time.monotonic,
+                 make_engine: Callable[[], SearchEngine] = new_engine) -> None:
         self.engine: SearchEngine | None = None
         self.documents = 0
+        self.applied_change = 0  # the last feed row this index reflects
+        self.poll_seconds = poll_seconds
+        self._clock = clock
+        self._make_engine = make_engine
+        self._next_poll = 0.0
+        # Serialises building and applying; searches never wait on it once built.
         self._lock = asyncio.Lock()
+        self._background: asyncio.Task[None] | None = None
 
     @property
     def built(self) -> bool:
@@ -94,36 +168,79 @@ class KbIndex:
         if self.engine is None:
             async with self._lock:
                 if self.engine is None:
-                    await self.rebuild(factory, locked=True)
+                    await self._rebuild(factory)
         assert self.engine is not None
         return self.engine
 
-    async def rebuild(self, factory: Factory, *, locked: bool = False) -> int:
+    async def rebuild(self, factory: Factory) -> int:
+        async with self._lock:
+            return await self._rebuild(factory)
+
+    async def _rebuild(self, factory: Factory) -> int:
         """Build a fresh engine off to the side, then swap it in: searches never see a
         half-built index."""
         async with factory() as db:
+            # The feed position is read before the articles, so every change up to it is in
+            # what we read; later ones are applied again, which is harmless.
+            position = await _feed_position(db)
             articles = (await db.execute(select(KbArticle).where(
                 KbArticle.status == ArticleStatus.PUBLISHED))).scalars().all()
-        engine = new_engine()
+        engine = self._make_engine()
         # Embedding a few hundred documents can take seconds: keep the event loop free.
         await asyncio.to_thread(_build, engine, articles)
-        self.engine = engine
+        self.engine, self.applied_change = engine, position
         self.documents = sum(len(a.versions) for a in articles)
-        log.info("kb_index_built", articles=len(articles), documents=self.documents)
+        log.info("kb_index_built", articles=len(articles), documents=self.documents,
+                 change=position)
         return self.documents
 
-    async def update_articles(self, factory: Factory, article_ids: Sequence[int]) -> None:
+    async def catch_up(self, factory: Factory) -> None:
+        """Apply every change committed so far, rebuilding here if needed (job handlers)."""
         if self.engine is None:
             return  # not built in this process; the first search builds it from the DB
+        async with self._lock:
+            await self._apply_pending(factory, rebuild_now=True)
+
+    async def _apply_pending(self, factory: Factory, *, rebuild_now: bool) -> None:
         async with factory() as db:
-            rows = (await db.execute(select(KbArticle).where(KbArticle.id.in_(article_ids)))
-                    ).scalars().all()
-        found = {a.id: a for a in rows}
-        for article_id in article_ids:
-            self.engine.remove_document(str(article_id))
-            article = found.get(article_id)
-            if article is not None and article.is_published:
-                _add(self.engine, article)
+            pending = await read_pending(db, self.applied_change)
+            if pending is None or pending.rebuild:
+                articles: Sequence[KbArticle] = []
+            else:
+                # Read after the change rows, so at least as new as the changes they name.
+                articles = (await db.execute(select(KbArticle).where(
+                    KbArticle.id.in_(pending.article_ids)))).scalars().all()
+        if pending is None:
+            return
+        if not pending.rebuild:
+            assert self.engine is not None
+            await asyncio.to_thread(_replace, self.engine, pending.article_ids, articles)
+            self.applied_change = pending.last_id
+        elif rebuild_now:
+            await self._rebuild(factory)
+        else:
+            self._background = asyncio.create_task(self._rebuild_in_background(factory))
+
+    async def _rebuild_in_background(self, factory: Factory) -> None:
+        try:
+            await self.rebuild(factory)
+        except Exception as exc:  # the old index keeps serving; the next poll tries again
+            log.warning("kb_index_rebuild_failed", error=str(exc))
+
+    async def _poll(self, factory: Factory) -> None:
+        """Apply other processes' changes, at most every poll_seconds. Never makes a search
+        wait: skipped while another search applies changes or a rebuild runs."""
+        now = self._clock()
+        busy = self._lock.locked() or (self._background is not None
+                                       and not self._background.done())
+        if now < self._next_poll or busy:
+            return
+        self._next_poll = now + self.poll_seconds
+        try:
+            async with self._lock:
+                await self._apply_pending(factory, rebuild_now=False)
+        except Exception as exc:  # a stale index beats a failed search; the next poll retries
+            log.warning("kb_index_poll_failed", error=str(exc))
 
     async def search(self, factory: Factory, query: str, *, limit: int = 10
                      ) -> list[ArticleHit]:
@@ -132,7 +249,10 @@ class KbIndex:
         text = clean_query(query)
         if not text:
             return []
-        engine = await self.ensure_built(factory)
+        await self.ensure_built(factory)
+        await self._poll(factory)
+        engine = self.engine
+        assert engine is not None
         try:
             hits = await asyncio.to_thread(engine.search, text, limit=limit)
         except Exception as exc:  # a query must never break the page; the log keeps it
@@ -154,10 +274,21 @@ def holder_for(database_url: str) -> KbIndex:
 
 @jobs.handler(REINDEX_JOB)
 async def reindex_articles(payload: dict[str, Any], ctx: jobs.JobContext) -> None:
-    ids = [int(i) for i in payload.get("article_ids", [])]
-    await holder_for(ctx.settings.database_url).update_articles(ctx.session_factory, ids)
+    """The feed names the articles (the payload's ids are kept for jobs queued before it):
+    apply it here now rather than at the next poll, then prune it. Every write queues this
+    job, so pruning happens wherever jobs run, and a worker with no index only prunes."""
+    await holder_for(ctx.settings.database_url).catch_up(ctx.session_factory)
+    async with ctx.session_factory() as db:
+        pruned = await prune_index_changes(db=db)
+        await db.commit()
+    if pruned:
+        log.info("kb_index_changes_pruned", rows=pruned)
 
 
 @jobs.handler(REINDEX_ALL_JOB)
 async def reindex_all(payload: dict[str, Any], ctx: jobs.JobContext) -> None:
-    await holder_for(ctx.settings.database_url).rebuild(ctx.session_factory)
+    """Queued by `kefu kb reindex` before the change feed existed; it now writes a
+    full-rebuild row instead, which every process applies."""
+    holder = holder_for(ctx.settings.database_url)
+    if holder.built:
+        await holder.rebuild(ctx.session_factory)

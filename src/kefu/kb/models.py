@@ -153,3 +153,21 @@ class KbProposedQuestion(Base):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), nullable=True)
 
     article: Mapped[KbArticle] = relationship(lazy="joined")
+
+
+class KbIndexChange(Base):
+    """The search-index change feed: one row per article a write changed (written in that
+    write's transaction), or one row with no article for "rebuild everything". Every
+    process's index applies the rows newer than the last one it applied (kefu.kb.index), so
+    web processes see edits made in another process without a restart or another service.
+    """
+
+    __tablename__ = "kb_index_changes"
+    # Ids must only grow (readers remember the last one applied); plain SQLite rowids may
+    # be reused after the newest rows are deleted.
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # No foreign key: the row must outlive the article, since it tells readers to drop it.
+    article_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

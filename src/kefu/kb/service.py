@@ -1,18 +1,21 @@
 """Authoring: the only code that writes categories and articles.
 
-Every verb audits, emits `kb.article_changed` and enqueues `kb.reindex_article` in the
-caller's transaction, so the search index follows exactly what was committed.
+Every verb audits, emits `kb.article_changed` and, in the caller's transaction, appends the
+changed articles to the index change feed (`kb_index_changes`, which every process's search
+index follows) and enqueues `kb.reindex_article` (which applies the feed at once in the process
+running it), so the search index follows exactly what was committed.
 """
 
 from collections.abc import Iterable
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.core import events, jobs
 from kefu.core.clock import utcnow
 from kefu.core.errors import InvalidInput
-from kefu.kb.models import ArticleStatus, KbArticle, KbArticleVersion, KbCategory
+from kefu.kb.models import ArticleStatus, KbArticle, KbArticleVersion, KbCategory, KbIndexChange
 from kefu.kb.schemas import ArticleInput, CategoryInput
 from kefu.security.audit import Ref, record
 
@@ -21,10 +24,54 @@ REINDEX_JOB = "kb.reindex_article"
 REINDEX_ALL_JOB = "kb.reindex_all"
 
 
-def enqueue_reindex(db: AsyncSession, article_ids: Iterable[int]) -> None:
+# A write touching more articles than this (an import, a category reorder) asks for one full
+# rebuild: cheaper to apply than that many single-article updates.
+FULL_REBUILD_OVER = 100
+# Change rows are kept while they are among the newest KEEP_CHANGES or younger than
+# KEEP_CHANGES_FOR; a process that lags further behind rebuilds (kefu.kb.index).
+KEEP_CHANGES = 10_000
+KEEP_CHANGES_FOR = timedelta(days=1)
+# PostgreSQL advisory-lock key held by feed writers until they commit (any fixed number).
+_FEED_LOCK_KEY = 0x6B62_6964
+
+
+async def _append_changes(db: AsyncSession, article_ids: list[int | None]) -> None:
+    if db.get_bind().dialect.name == "postgresql":
+        # Readers remember the highest id applied, so ids must become visible in order: a
+        # transaction holding id 7 must not commit after another's id 8 was read. Queueing
+        # feed writers until commit guarantees it (SQLite already has one writer at a time).
+        await db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FEED_LOCK_KEY})
+    now = utcnow()
+    db.add_all([KbIndexChange(article_id=article_id, created_at=now)
+                for article_id in article_ids])
+
+
+async def enqueue_reindex(db: AsyncSession, article_ids: Iterable[int]) -> None:
+    """Record that these articles changed, for every process's index."""
     ids = sorted(set(article_ids))
-    if ids:
-        jobs.enqueue(db, kind=REINDEX_JOB, payload={"article_ids": ids})
+    if not ids:
+        return
+    await _append_changes(db, list(ids) if len(ids) <= FULL_REBUILD_OVER else [None])
+    jobs.enqueue(db, kind=REINDEX_JOB, payload={"article_ids": ids})
+
+
+async def request_full_reindex(*, db: AsyncSession) -> None:
+    """Every process rebuilds its index from the database at its next look at the feed."""
+    await _append_changes(db, [None])
+
+
+async def prune_index_changes(*, db: AsyncSession, keep: int = KEEP_CHANGES,
+                              keep_for: timedelta = KEEP_CHANGES_FOR) -> int:
+    """Delete change rows that are both beyond the newest `keep` and older than `keep_for`.
+    The newest row always stays, so readers can tell "nothing new" from "pruned past me".
+    Maintenance, not an authoring verb: not audited."""
+    newest = (await db.execute(select(func.max(KbIndexChange.id)))).scalar_one_or_none()
+    if newest is None:
+        return 0
+    result = await db.execute(delete(KbIndexChange).where(
+        KbIndexChange.id <= newest - max(keep, 1),
+        KbIndexChange.created_at < utcnow() - keep_for))
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def category_by_slug(db: AsyncSession, slug: str) -> KbCategory:
@@ -78,12 +125,12 @@ async def write_article(db: AsyncSession, data: ArticleInput,
     return article
 
 
-def _changed(db: AsyncSession, actor: Ref, action: str, article: KbArticle,
-             detail: dict[str, object] | None = None) -> None:
+async def _changed(db: AsyncSession, actor: Ref, action: str, article: KbArticle,
+                   detail: dict[str, object] | None = None) -> None:
     record(db, actor=actor, action=action, target=("kb_article", article.slug),
            detail=detail or {})
     events.emit(db, ARTICLE_CHANGED, slug=article.slug, status=article.status)
-    enqueue_reindex(db, [article.id])
+    await enqueue_reindex(db, [article.id])
 
 
 async def create_draft(*, db: AsyncSession, actor: Ref, data: ArticleInput) -> KbArticle:
@@ -92,7 +139,7 @@ async def create_draft(*, db: AsyncSession, actor: Ref, data: ArticleInput) -> K
     if taken is not None:
         raise InvalidInput("Another article already uses this address (slug).")
     article = await write_article(db, data)
-    _changed(db, actor, "kb.article_created", article, {"languages": sorted(data.versions)})
+    await _changed(db, actor, "kb.article_created", article, {"languages": sorted(data.versions)})
     return article
 
 
@@ -101,7 +148,7 @@ async def update_draft(*, db: AsyncSession, actor: Ref, article: KbArticle,
     """Save edits. A published article stays published and its edits go live (and into
     the index) when the job runs: there is one version per language, not a draft copy."""
     await write_article(db, data, article)
-    _changed(db, actor, "kb.article_updated", article, {"languages": sorted(data.versions)})
+    await _changed(db, actor, "kb.article_updated", article, {"languages": sorted(data.versions)})
     return article
 
 
@@ -110,14 +157,14 @@ async def publish(*, db: AsyncSession, actor: Ref, article: KbArticle) -> KbArti
         raise InvalidInput("Write the article in at least one language before publishing.")
     article.status = ArticleStatus.PUBLISHED
     article.published_at = article.updated_at = utcnow()
-    _changed(db, actor, "kb.article_published", article)
+    await _changed(db, actor, "kb.article_published", article)
     return article
 
 
 async def unpublish(*, db: AsyncSession, actor: Ref, article: KbArticle) -> KbArticle:
     article.status = ArticleStatus.DRAFT
     article.updated_at = utcnow()
-    _changed(db, actor, "kb.article_unpublished", article)
+    await _changed(db, actor, "kb.article_unpublished", article)
     return article
 
 
@@ -136,4 +183,4 @@ async def reorder_categories(*, db: AsyncSession, actor: Ref, slugs: list[str]) 
     events.emit(db, ARTICLE_CHANGED, slug=None, status=None)
     # Ranking ties break on category order, so the affected articles are re-indexed too.
     ids = (await db.execute(select(KbArticle.id))).scalars().all()
-    enqueue_reindex(db, ids)
+    await enqueue_reindex(db, ids)

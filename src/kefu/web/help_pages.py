@@ -25,7 +25,7 @@ async def _warm_index(app: FastAPI) -> AsyncIterator[None]:
     # Runs after the app's own lifespan has migrated (and seeded) the database. Building
     # embeds every article (seconds), so it runs beside the server instead of delaying it;
     # a search arriving meanwhile waits for it.
-    holder = holder_for(app.state.settings.database_url)
+    holder = _index(app)
     task = asyncio.create_task(holder.ensure_built(app.state.session_factory))
     yield
     if not task.done():
@@ -63,13 +63,16 @@ def card(article: KbArticle, lang: str, snippet: str = "") -> Card:
                 plain_excerpt(version.body), article.category.title(lang), snippet)
 
 
-def _index(request: Request) -> KbIndex:
-    return holder_for(request.app.state.settings.database_url)
+def _index(app: FastAPI) -> KbIndex:
+    # The process's index for this database, unless the app was given its own (tests run
+    # two "processes" as two apps on one database).
+    given = getattr(app.state, "kb_index", None)
+    return given if isinstance(given, KbIndex) else holder_for(app.state.settings.database_url)
 
 
 async def search_cards(request: Request, db: DbSession, query: str, lang: str,
                        limit: int) -> list[Card]:
-    hits = await _index(request).search(request.app.state.session_factory, query, limit=limit)
+    hits = await _index(request.app).search(request.app.state.session_factory, query, limit=limit)
     articles = await queries.articles_by_ids(db, [h.article_id for h in hits])
     # The index can trail the database by one job: skip hits whose article is gone.
     return [card(articles[h.article_id], lang, h.snippet)
