@@ -56,3 +56,22 @@ def test_afqmc_runs(capsys: pytest.CaptureFixture[str]) -> None:
 
     res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert res["n"] == 200 and 0.5 < res["auc"] <= 1.0
+
+
+def test_heldout_split_is_fixed_stratified_and_disjoint() -> None:
+    train = [(f"question {label} {i}", label) for label in "abc" for i in range(20)]
+    fit_rows, held = kb_eval.heldout_split(train)
+    assert kb_eval.heldout_split(train) == (fit_rows, held)
+    assert len(held) == 9 and {lab for _, lab in held} == {"a", "b", "c"}
+    assert not set(fit_rows) & set(held) and len(fit_rows) + len(held) == len(train)
+
+
+def test_heldout_mode_never_reads_test(tmp_path: Path) -> None:
+    words = ("login", "web", "app", "pc", "mac", "ios", "tablet", "email", "phone", "api")
+    rows = [(f"how do i reset my {w} password", "pw") for w in words]
+    rows += [(f"where is my {w} deposit", "dep") for w in words]
+    train = tmp_path / "train.csv"
+    train.write_text("text,label\n" + "".join(f"{t},{lab}\n" for t, lab in rows), "utf-8")
+    res = kb_eval.run(train=str(train), test=str(tmp_path / "missing.csv"), heldout=True,
+                      progress=False)
+    assert res["split"] == "heldout" and res["n"] == 2

@@ -9,6 +9,10 @@ CLI (to be wired as ``kefu eval retrieval``)::
     python -m kefu.kb.eval retrieval --train TRAIN.csv --test TEST.csv
     python -m kefu.kb.eval retrieval --dataset banking77 --data-dir ../shared/data
     python -m kefu.kb.eval retrieval --dataset afqmc --data-dir ../shared/data
+    python -m kefu.kb.eval retrieval --dataset banking77 --heldout
+
+``--heldout`` never reads TEST: it evaluates on a fixed stratified 15% of TRAIN
+(seed 0) with the engine built from the rest. Tune on that; report TEST last.
 
 The last printed line is the JSON result.
 """
@@ -26,7 +30,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from kefu.core.datasets import shared_data_dir
-from kefu.kb.search.engine import OOS_LABELS, SearchEngine
+from kefu.kb.search.engine import OOS_LABELS, SearchEngine, _stratified_split
 from kefu.kb.search.text import detect_lang
 
 Row = tuple[str, str]
@@ -82,6 +86,15 @@ def build_engine(train: Iterable[Row], engine: SearchEngine | None = None) -> Se
         lang = detect_lang(" ".join(questions[:20]))
         engine.add_document(label, lang=lang, title=humanise(label), body="", questions=questions)
     return engine
+
+
+HELDOUT_SHARE = 0.15
+HELDOUT_SEED = 0
+
+
+def heldout_split(train: list[Row]) -> tuple[list[Row], list[Row]]:
+    """(fit rows, held-out rows): a fixed stratified 15% of TRAIN for model selection."""
+    return _stratified_split(train, HELDOUT_SHARE, HELDOUT_SEED)
 
 
 def _percentile(values: list[float], pct: float) -> float:
@@ -214,8 +227,12 @@ def run(
     data_dir: str | Path = DEFAULT_DATA_DIR,
     limit: int | None = None,
     progress: bool = True,
+    heldout: bool = False,
 ) -> dict[str, Any]:
-    """Entry point for the CLI: a CSV pair or a named dataset under ``data_dir``."""
+    """Entry point for the CLI: a CSV pair or a named dataset under ``data_dir``.
+
+    ``heldout``: evaluate on the held-out split of TRAIN instead of TEST.
+    """
     data = Path(data_dir)
     if dataset == "afqmc":
         return evaluate_afqmc(data / "afqmc" / "dev.json", limit=limit, progress=progress)
@@ -224,6 +241,10 @@ def run(
         test = str(data / "banking77" / "test.csv")
     elif dataset is not None:
         raise ValueError(f"unknown dataset {dataset!r} (banking77, afqmc)")
+    if heldout and train:
+        fit_rows, held = heldout_split(load_labelled_csv(train))
+        result = evaluate_retrieval(fit_rows, held[:limit], progress=progress)
+        return {"split": "heldout", **result}
     if not train or not test:
         raise ValueError("give --train and --test, or --dataset")
     return evaluate_retrieval(
@@ -240,11 +261,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
     parser.add_argument("--limit", type=int, help="evaluate only the first N test rows")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument(
+        "--heldout", action="store_true",
+        help="evaluate on a fixed stratified 15%% of TRAIN (for tuning); TEST is not read",
+    )
     args = parser.parse_args(argv)
     try:
         result = run(
             train=args.train, test=args.test, dataset=args.dataset, data_dir=args.data_dir,
-            limit=args.limit, progress=not args.no_progress,
+            limit=args.limit, progress=not args.no_progress, heldout=args.heldout,
         )
     except (OSError, ValueError) as exc:
         print(json.dumps({"error": str(exc)}))

