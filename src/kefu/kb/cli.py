@@ -38,6 +38,25 @@ def _progress(label: str) -> Progress:
     return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), console=console)
 
 
+FolderVerb = Callable[..., Awaitable[int]]
+
+
+def _run_folder(verb: FolderVerb, folder: Path, label: str) -> int:
+    """Run import_folder or export_folder with a progress bar, in one committed session
+    (both are audited)."""
+
+    async def work(factory: Factory) -> int:
+        with _progress(label) as bar:
+            task = bar.add_task(label, total=None)
+            async with factory() as db:
+                count = await verb(db=db, folder=folder, actor=("cli", None),
+                                   progress=lambda d, t: bar.update(task, completed=d, total=t))
+                await db.commit()
+        return count
+
+    return _run(work)
+
+
 @kb_app.command("import")
 def import_command(
     folder: Annotated[Path, typer.Argument(help="Folder with categories.json and "
@@ -46,17 +65,8 @@ def import_command(
     """Insert or update every category and article in FOLDER (matched by slug)."""
     from kefu.kb.folder import import_folder
 
-    async def work(factory: Factory) -> int:
-        with _progress("Importing") as bar:
-            task = bar.add_task("import", total=None)
-            async with factory() as db:
-                count = await import_folder(db=db, folder=folder, actor=("cli", None),
-                                            progress=lambda d, t: bar.update(task, completed=d,
-                                                                             total=t))
-                await db.commit()
-        return count
-
-    console.print(f"Imported {_run(work)} articles; the running desk re-indexes them.")
+    count = _run_folder(import_folder, folder, "Importing")
+    console.print(f"Imported {count} articles; the running desk re-indexes them.")
 
 
 @kb_app.command("export")
@@ -66,17 +76,8 @@ def export_command(
     """Write the whole help centre as Markdown files with front matter."""
     from kefu.kb.folder import export_folder
 
-    async def work(factory: Factory) -> int:
-        with _progress("Exporting") as bar:
-            task = bar.add_task("export", total=None)
-            async with factory() as db:
-                count = await export_folder(db=db, folder=folder, actor=("cli", None),
-                                            progress=lambda d, t: bar.update(task, completed=d,
-                                                                             total=t))
-                await db.commit()  # the export is audited
-        return count
-
-    console.print(f"Exported {_run(work)} articles to {folder}.")
+    console.print(f"Exported {_run_folder(export_folder, folder, 'Exporting')} articles to "
+                  f"{folder}.")
 
 
 @kb_app.command("reindex")
