@@ -24,7 +24,10 @@ def _run(work: Callable[[Factory], Awaitable[T]]) -> T:
     from kefu.core.db import make_engine, make_session_factory
 
     async def main() -> T:
-        engine = make_engine(Settings().database_url)
+        settings = Settings()
+        # A first command on a fresh machine must not fail on a missing SQLite folder.
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.database_url)
         try:
             await migrate.upgrade(engine)
             return await work(make_session_factory(engine))
