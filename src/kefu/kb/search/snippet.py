@@ -3,26 +3,57 @@
 from __future__ import annotations
 
 import html
+import re
+from dataclasses import dataclass
 
-from kefu.kb.search.text import ZH_STOPWORDS, latin_word_spans, normalize, stem, words
+from kefu.kb.search.text import ZH_STOPWORDS, normalize, stem, words
 
 SNIPPET_CHARS = 160
 
 
-def _query_terms(query: str) -> tuple[set[str], list[str]]:
-    """(Latin stems, CJK words) of the query used to find matches in the text."""
+@dataclass(frozen=True)
+class QueryTerms:
+    """What to highlight, worked out once per query rather than once per hit."""
+
+    latin: frozenset[str]  # stems
+    cjk: tuple[str, ...]  # longest first
+    candidates: re.Pattern[str] | None  # Latin words that may stem to a query stem
+
+
+def query_terms(query: str) -> QueryTerms:
     toks = words(normalize(query))
-    latin = {t for t in toks if t.isascii()}
-    cjk = sorted(
-        {t for t in toks if not t.isascii() and t not in ZH_STOPWORDS}, key=len, reverse=True
-    )
-    return latin, cjk
+    latin = frozenset(t for t in toks if t.isascii())
+    cjk = sorted({t for t in toks if not t.isascii() and t not in ZH_STOPWORDS},
+                 key=len, reverse=True)
+    return QueryTerms(latin, tuple(cjk), _candidate_words(latin))
 
 
-def _spans(text: str, latin: set[str], cjk: list[str]) -> list[tuple[int, int]]:
-    spans = [(s, e) for s, e, st in latin_word_spans(text) if st in latin or stem(st) in latin]
+def _candidate_words(latin: frozenset[str]) -> re.Pattern[str] | None:
+    """Latin words of the text that start like a query stem.
+
+    ``stem`` only cuts a suffix (and may turn "ies" into "y"), so a word whose stem
+    (or stem of its stem) is ``s`` always starts with ``s[:-1]``. Stemming just the
+    words that pass this prefix test gives the same highlights as stemming every
+    word of a long article, at a fraction of the cost.
+    """
+    if not latin:
+        return None
+    prefixes = sorted({s[:-1] for s in latin}, key=len, reverse=True)
+    alternatives = "|".join(re.escape(p) for p in prefixes)
+    # ASCII: like text.latin_word_spans, a word is a run of [A-Za-z0-9] only.
+    return re.compile(rf"(?<![A-Za-z0-9])(?={alternatives})[A-Za-z0-9]+",
+                      re.ASCII | re.IGNORECASE)
+
+
+def _spans(text: str, terms: QueryTerms) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    if terms.candidates is not None:
+        for m in terms.candidates.finditer(text):
+            st = stem(m.group(0).lower())
+            if st in terms.latin or stem(st) in terms.latin:
+                spans.append((m.start(), m.end()))
     folded = text.lower()
-    for term in cjk:
+    for term in terms.cjk:
         start = folded.find(term)
         while start != -1 and len(spans) < 200:
             spans.append((start, start + len(term)))
@@ -40,10 +71,10 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def make_snippet(text: str, query: str, *, width: int = SNIPPET_CHARS) -> str:
+def make_snippet(text: str, query: str | QueryTerms, *, width: int = SNIPPET_CHARS) -> str:
     """A window of ``text`` around the first query match, matches in ``<mark>``."""
-    latin, cjk = _query_terms(query)
-    spans = _spans(text, latin, cjk)
+    terms = query_terms(query) if isinstance(query, str) else query
+    spans = _spans(text, terms)
     start = max(0, spans[0][0] - width // 4) if spans else 0
     end = min(len(text), start + width)
     out = ["…" if start else ""]
