@@ -148,6 +148,9 @@ def eval_retrieval(
     dataset: Annotated[str, typer.Option(help="banking77 or afqmc, from --data.")] = "",
     data: Annotated[Path, typer.Option(help="The shared data folder.")] = DEFAULT_DATA,
     limit: Annotated[int, typer.Option(help="Only the first N test rows (0 = all).")] = 0,
+    heldout: Annotated[bool, typer.Option(
+        help="Tune here: answer a fixed stratified 15% of TRAIN, built from the rest; "
+             "TEST is not read.")] = False,
 ) -> None:
     """Build a help centre from TRAIN through the real index, answer TEST through the bot's
     query path; prints top1/top3/oos figures and latency as JSON on the last line."""
@@ -157,7 +160,8 @@ def eval_retrieval(
 
     try:
         result = run_eval(train=train or None, test=test or None, dataset=dataset or None,
-                          data_dir=str(data), limit=limit or None, progress=True)
+                          data_dir=str(data), limit=limit or None, progress=True,
+                          heldout=heldout)
     except (OSError, ValueError) as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
