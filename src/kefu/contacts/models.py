@@ -1,5 +1,6 @@
 """Customers. A customer may have an email login, an exchange UID, or both."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Integer, String
@@ -22,4 +23,29 @@ class Customer(Base):
 
     @property
     def display(self) -> str:
-        return self.name or self.email or f"UID {self.uid}"
+        return display_name(self.name, self.email, self.uid)
+
+
+@dataclass(frozen=True)
+class Contact:
+    """What a write needs to know of a customer, read without loading the ORM row."""
+
+    id: int
+    email: str | None
+    uid: str | None
+    name: str
+    lang: str
+    anti_phishing_code: str | None
+
+    @classmethod
+    def of(cls, customer: Customer) -> "Contact":
+        return cls(customer.id, customer.email, customer.uid, customer.name, customer.lang,
+                   customer.anti_phishing_code)
+
+    @property
+    def display(self) -> str:
+        return display_name(self.name, self.email, self.uid)
+
+
+def display_name(name: str, email: str | None, uid: str | None) -> str:
+    return name or email or f"UID {uid}"

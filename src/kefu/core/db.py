@@ -85,3 +85,7 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
 async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     async with factory() as session:
         yield session
+
+
+def dialect_name(db: AsyncSession) -> str:
+    return db.get_bind().dialect.name

@@ -67,19 +67,23 @@ def enqueue(
     db: AsyncSession, *, kind: str, payload: dict[str, Any], max_attempts: int = 8
 ) -> Job:
     """Add a job to the caller's transaction; it exists only if that transaction commits."""
-    now = utcnow()
-    job = Job(
-        kind=kind,
-        payload=payload,
-        status="queued",
-        attempts=0,
-        max_attempts=max_attempts,
-        run_after=now,
-        created_at=now,
-    )
+    job = Job(**job_values(kind=kind, payload=payload, max_attempts=max_attempts))
     db.add(job)
-    events.emit(db, JOB_ENQUEUED, kind=kind)
+    announce(db, kind)
     return job
+
+
+def job_values(*, kind: str, payload: dict[str, Any], max_attempts: int = 8) -> dict[str, Any]:
+    """The columns of a new queued job, for writers that insert it with their own statement
+    (in the caller's transaction, followed by `announce`)."""
+    now = utcnow()
+    return {"kind": kind, "payload": payload, "status": "queued", "attempts": 0,
+            "max_attempts": max_attempts, "run_after": now, "created_at": now}
+
+
+def announce(db: AsyncSession, kind: str) -> None:
+    """Wake the runners once the transaction that wrote a `kind` job commits."""
+    events.emit(db, JOB_ENQUEUED, kind=kind)
 
 
 def backoff_seconds(attempts: int) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kefu.contacts.models import Customer
+from kefu.contacts.models import Contact, Customer
 from kefu.core import jobs
 from kefu.core.i18n import translate
 from kefu.notifications.mailer import build_message, deliver
@@ -16,7 +16,7 @@ from kefu.notifications.mailer import build_message, deliver
 SEND_EMAIL = "email.send"
 
 
-def _footer(customer: Customer) -> list[str]:
+def _footer(customer: Customer | Contact) -> list[str]:
     t = customer.lang
     lines = ["", "—"]
     if customer.anti_phishing_code:
@@ -34,11 +34,19 @@ def queue_customer_email(
     db: AsyncSession, *, customer: Customer, subject: str, lines: list[str]
 ) -> None:
     """Queue an email in the caller's transaction; customers without email get none."""
+    payload = customer_email_payload(customer=customer, subject=subject, lines=lines)
+    if payload is not None:
+        jobs.enqueue(db, kind=SEND_EMAIL, payload=payload)
+
+
+def customer_email_payload(
+    *, customer: Customer | Contact, subject: str, lines: list[str]
+) -> dict[str, Any] | None:
+    """The SEND_EMAIL job payload for a customer, or None when they have no address."""
     if not customer.email:
-        return
+        return None
     text = "\n".join([*lines, *_footer(customer)])
-    jobs.enqueue(db, kind=SEND_EMAIL,
-                 payload={"to": customer.email, "subject": subject, "text": text})
+    return {"to": customer.email, "subject": subject, "text": text}
 
 
 @jobs.handler(SEND_EMAIL)

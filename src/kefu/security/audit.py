@@ -40,15 +40,28 @@ def record(
 
     `detail` must never hold secrets or message bodies: kinds and field names only.
     """
-    entry = AuditEntry(
-        at=utcnow(),
-        actor_type=actor[0],
-        actor_id=None if actor[1] is None else str(actor[1]),
-        action=action,
-        target_type=target[0] if target else None,
-        target_id=None if not target or target[1] is None else str(target[1]),
-        detail=detail or {},
-        ip=ip,
-    )
+    entry = AuditEntry(**entry_values(actor=actor, action=action, target=target,
+                                      detail=detail, ip=ip))
     db.add(entry)
     return entry
+
+
+def entry_values(
+    *,
+    actor: Ref,
+    action: str,
+    target: Ref | None = None,
+    detail: dict[str, Any] | None = None,
+    ip: str | None = None,
+) -> dict[str, Any]:
+    """The columns of one audit entry, for writers that insert it with their own statement."""
+    return {
+        "at": utcnow(),
+        "actor_type": actor[0],
+        "actor_id": None if actor[1] is None else str(actor[1]),
+        "action": action,
+        "target_type": target[0] if target else None,
+        "target_id": None if not target or target[1] is None else str(target[1]),
+        "detail": detail or {},
+        "ip": ip,
+    }

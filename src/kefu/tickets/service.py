@@ -4,21 +4,22 @@ Every verb records its audit entry and emits its event in the caller's transacti
 """
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kefu.accounts.models import Agent, Team
-from kefu.contacts.models import Customer
+from kefu.contacts.models import Contact, Customer
 from kefu.core import events
 from kefu.core.clock import utcnow
 from kefu.core.errors import InvalidInput
 from kefu.core.i18n import translate
 from kefu.core.ids import ticket_reference
-from kefu.notifications.service import queue_customer_email
-from kefu.security.audit import record
+from kefu.core.jobs import announce, job_values
+from kefu.notifications.service import SEND_EMAIL, customer_email_payload, queue_customer_email
+from kefu.security.audit import entry_values, record
 from kefu.security.content import check_agent_outbound, clean_inbound
 from kefu.security.guard import mask_secrets
 from kefu.tickets.files import CheckedFile, FileStore
@@ -31,7 +32,8 @@ from kefu.tickets.models import (
     Ticket,
     TicketMessage,
 )
-from kefu.tickets.schemas import TicketFields
+from kefu.tickets.schemas import AttachmentRead, MessageRead, TicketDetail, TicketFields
+from kefu.tickets.writes import NewTicketRows, insert_new_ticket
 from kefu.triage.incidents import is_security_incident
 
 TICKET_CREATED = "ticket.created"
@@ -51,9 +53,9 @@ ROUTES: dict[Category, tuple[str, Priority]] = {
 
 
 class CreatedTicket(NamedTuple):
-    ticket: Ticket
+    reference: str
     masked_kinds: frozenset[str]  # what the guard removed, so the customer can be warned
-    message: TicketMessage  # the first message, so callers need not read it back
+    detail: TicketDetail  # as written, so callers need not read it back
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class Author:
     name: str
 
     @classmethod
-    def of_customer(cls, customer: Customer) -> "Author":
+    def of_customer(cls, customer: Customer | Contact) -> "Author":
         return cls("customer", customer.id, customer.display)
 
     @classmethod
@@ -79,13 +81,13 @@ async def create_ticket(
     *,
     db: AsyncSession,
     store: FileStore,
-    customer: Customer,
+    customer: Contact,
     fields: TicketFields,
     files: list[CheckedFile],
     channel: str = "web",
     priority: Priority | None = None,
     actor: Author | None = None,
-) -> "CreatedTicket":
+) -> CreatedTicket:
     subject = clean_inbound(db, fields.subject, where="ticket")
     description = clean_inbound(db, fields.description, where="ticket")
     outcome = clean_inbound(db, fields.desired_outcome or "", where="ticket")
@@ -93,42 +95,38 @@ async def create_ticket(
     incident = exposed.severe or is_security_incident(f"{subject.text}\n{description.text}")
     category, team_slug, chosen = _route(fields.category, priority, incident=incident)
     now = utcnow()
-    ticket = Ticket(
-        reference=ticket_reference(),
-        customer_id=customer.id,
-        subject=subject.text,
-        description=description.text,
-        category=category,
-        status=Status.NEW,
-        priority=chosen,
-        priority_rank=PRIORITY_RANK[chosen],
-        channel=channel,
-        team=await _team(db, team_slug),
-        assignee=None,
-        uid=fields.uid or customer.uid,
-        txid=_clean_txid(fields.txid),
-        occurred_at=fields.occurred_at,
-        platform=fields.platform,
-        platform_version=fields.platform_version,
-        desired_outcome=outcome.text or None,
-        created_at=now,
-        updated_at=now,
-    )
-    ticket.customer = customer
-    db.add(ticket)
-    await db.flush()
+    reference = ticket_reference()
+    ticket: dict[str, Any] = {
+        "reference": reference, "customer_id": customer.id, "subject": subject.text,
+        "description": description.text, "category": category, "status": Status.NEW,
+        "priority": chosen, "priority_rank": PRIORITY_RANK[chosen], "channel": channel,
+        "assignee_id": None, "uid": fields.uid or customer.uid,
+        "txid": _clean_txid(fields.txid), "occurred_at": fields.occurred_at,
+        "platform": fields.platform, "platform_version": fields.platform_version,
+        "desired_outcome": outcome.text or None, "created_at": now, "updated_at": now,
+    }
     author = Author.of_customer(customer)
-    message = await _add_message(db, store, ticket, author, description.text, internal=False,
-                                 files=files)
+    message = {"author_type": author.kind, "author_id": author.id,
+               "author_name": author.name[:100], "body": description.text,
+               "internal": False, "created_at": now}
     who = actor or author
-    record(db, actor=(who.kind, who.id), action="ticket.created",
-           target=("ticket", ticket.reference),
-           detail={"category": ticket.category, "channel": channel,
-                   "secrets_masked": sorted(exposed.kinds),
-                   "security_incident": incident})
-    _notify_created(db, customer, ticket)
-    events.emit(db, TICKET_CREATED, reference=ticket.reference, team_id=ticket.team_id)
-    return CreatedTicket(ticket, exposed.kinds, message)
+    audit = entry_values(actor=(who.kind, who.id), action="ticket.created",
+                         target=("ticket", reference),
+                         detail={"category": category, "channel": channel,
+                                 "secrets_masked": sorted(exposed.kinds),
+                                 "security_incident": incident})
+    email = _created_email(customer, reference, subject.text)
+    job = None if email is None else job_values(kind=SEND_EMAIL, payload=email)
+    written = await insert_new_ticket(db, NewTicketRows(ticket, team_slug, message, audit, job))
+    attachments = await _store_files(db, store, written.ticket_id, written.message_id, files)
+    if job is not None:
+        announce(db, SEND_EMAIL)
+    events.emit(db, TICKET_CREATED, reference=reference, team_id=written.team_id)
+    detail = TicketDetail(
+        **ticket, team=team_slug if written.team_id is not None else None,
+        assignee_email=None, contact_email=customer.email, rating=None,
+        messages=[MessageRead(**message, attachments=[_attachment_read(a) for a in attachments])])
+    return CreatedTicket(reference, exposed.kinds, detail)
 
 
 def _route(
@@ -150,19 +148,19 @@ def _clean_txid(txid: str | None) -> str | None:
     return masked.removeprefix("TxID ")
 
 
-def _notify_created(db: AsyncSession, customer: Customer, ticket: Ticket) -> None:
+def _created_email(customer: Contact, reference: str, subject: str) -> dict[str, Any] | None:
     t = customer.lang
-    subject = translate(t, "[%(ref)s] We received your request: %(subject)s") % {
-        "ref": ticket.reference, "subject": ticket.subject}
+    title = translate(t, "[%(ref)s] We received your request: %(subject)s") % {
+        "ref": reference, "subject": subject}
     lines = [
         translate(t, "Hello,"),
         "",
         translate(t, "Thank you for contacting support. Your ticket number is %(ref)s.")
-        % {"ref": ticket.reference},
+        % {"ref": reference},
         translate(t, "You can follow it and reply in My tickets: %(url)s")
-        % {"url": f"/portal/tickets/{ticket.reference}"},
+        % {"url": f"/portal/tickets/{reference}"},
     ]
-    queue_customer_email(db, customer=customer, subject=subject, lines=lines)
+    return customer_email_payload(customer=customer, subject=title, lines=lines)
 
 
 async def _add_message(
@@ -187,26 +185,44 @@ async def _add_message(
     db.add(message)
     await db.flush()
     if not files:
-        # Nothing to load: saying so spares a SELECT on the hot path of every create.
+        # Nothing to load: saying so spares a SELECT on the hot path of every reply.
         set_committed_value(message, "attachments", [])
         return message
+    await _store_files(db, store, ticket.id, message.id, files)
+    await db.refresh(message, ["attachments"])
+    return message
+
+
+async def _store_files(
+    db: AsyncSession, store: FileStore, ticket_id: int, message_id: int,
+    files: list[CheckedFile],
+) -> list[Attachment]:
+    if not files:
+        return []
     saved: list[str] = []
+    rows: list[Attachment] = []
     try:
         for checked in files:
             key = store.save(checked.data)
             saved.append(key)
-            db.add(Attachment(key=key, ticket_id=ticket.id, message_id=message.id,
-                              filename=checked.filename, content_type=checked.content_type,
-                              size=len(checked.data), sha256=checked.sha256,
-                              created_at=utcnow()))
+            rows.append(Attachment(key=key, ticket_id=ticket_id, message_id=message_id,
+                                   filename=checked.filename,
+                                   content_type=checked.content_type,
+                                   size=len(checked.data), sha256=checked.sha256,
+                                   created_at=utcnow()))
+        db.add_all(rows)
         await db.flush()
     except Exception:
         # A refused or failed write must leave no stray file behind.
         for key in saved:
             store.delete(key)
         raise
-    await db.refresh(message, ["attachments"])
-    return message
+    return rows
+
+
+def _attachment_read(attachment: Attachment) -> AttachmentRead:
+    return AttachmentRead(key=attachment.key, filename=attachment.filename,
+                          content_type=attachment.content_type, size=attachment.size)
 
 
 async def add_customer_reply(

@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from kefu.contacts import service as contacts
+from kefu.contacts.models import Contact
 from kefu.core.errors import KefuError
 from kefu.security.guard import warning_for
 from kefu.tickets import queries
@@ -75,8 +76,8 @@ async def submit_ticket(request: Request, db: DbSession, settings: Settings, sto
         fields = _parse_fields(form)
         files = check_uploads(await read_uploads(request), max_bytes=settings.max_upload_bytes,
                               max_count=settings.max_attachments_per_message)
-        ticket, masked, _message = await tickets.create_ticket(
-            db=db, store=store, customer=customer, fields=fields, files=files)
+        reference, masked, _detail = await tickets.create_ticket(
+            db=db, store=store, customer=Contact.of(customer), fields=fields, files=files)
         await db.commit()
     except ValidationError as exc:
         await rollback(db, customer)
@@ -86,7 +87,7 @@ async def submit_ticket(request: Request, db: DbSession, settings: Settings, sto
         await rollback(db, customer)
         return render(request, "portal/new_ticket.html", lang,
                       {**context, "error": exc.message}, status_code=exc.status_code)
-    return RedirectResponse(f"/portal/tickets/{ticket.reference}?created=1{_masked(masked)}",
+    return RedirectResponse(f"/portal/tickets/{reference}?created=1{_masked(masked)}",
                             status_code=303)
 
 
