@@ -136,3 +136,38 @@ async def test_guard_check_warns_without_storing(desk: Desk) -> None:
     assert clean.json() == {"kinds": [], "warning": ""}
     assert (await client.post("/api/v1/guard/check", json={"text": "x", "store": 1})
             ).status_code == 422
+
+
+async def test_a_revoked_token_or_deactivated_agent_is_refused_at_once(desk: Desk) -> None:
+    """Every call reads the token and its agent afresh: nothing cached outlives a revoke."""
+    from sqlalchemy import select
+
+    from kefu.accounts import service as accounts
+    from kefu.accounts.models import Agent, ApiToken
+    from kefu.accounts.tokens import digest
+
+    body = {**NEW_TICKET, "contact_email": unique_email()}
+    for lock_out in ("revoke", "deactivate"):
+        email = await _agent_email(desk)
+        async with desk.app.state.session_factory() as db:
+            agent = await accounts.agent_by_email(db=db, email=email)
+            assert agent is not None
+            _, secret = await accounts.create_api_token(db=db, actor=agent, name="t",
+                                                        scopes=["tickets:write"])
+            await db.commit()
+        api = desk.client()
+        api.headers["authorization"] = f"Bearer {secret}"
+        assert (await api.post("/api/v1/tickets", json=body)).status_code == 201
+        async with desk.app.state.session_factory() as db:
+            token = (await db.execute(select(ApiToken).where(
+                ApiToken.token_hash == digest(secret)))).scalar_one()
+            holder = await db.get(Agent, token.agent_id)
+            assert holder is not None
+            if lock_out == "revoke":
+                await accounts.revoke_api_token(db=db, actor=holder, token_id=token.id)
+            else:
+                await accounts.update_agent(db=db, actor=holder, agent=holder,
+                                            changes={"active": False})
+            await db.commit()
+        refused = await api.post("/api/v1/tickets", json=body)
+        assert refused.status_code == 401, lock_out

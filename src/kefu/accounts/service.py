@@ -1,9 +1,10 @@
 """Agent and team administration, logins, TOTP and API tokens. The only writers here."""
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 import pyotp
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -176,14 +177,40 @@ async def revoke_api_token(*, db: AsyncSession, actor: Agent, token_id: int) -> 
     record(db, actor=_actor(actor), action="api_token.revoked", target=("api_token", token.id))
 
 
-async def authenticate_api_token(*, db: AsyncSession, secret: str, scope: str) -> Agent:
-    query = select(ApiToken).where(ApiToken.token_hash == digest(secret))
-    token = (await db.execute(query)).scalar_one_or_none()
-    if token is None or token.revoked_at is not None or not token.agent.active:
+TOKENS, AGENTS = cast(Table, ApiToken.__table__), cast(Table, Agent.__table__)
+# Built once, run with a bind parameter on every API call.
+TOKEN_CHECK = (
+    select(TOKENS.c.scopes, TOKENS.c.revoked_at, AGENTS.c.id, AGENTS.c.name, AGENTS.c.active)
+    .join_from(TOKENS, AGENTS, TOKENS.c.agent_id == AGENTS.c.id)
+    .where(TOKENS.c.token_hash == bindparam("token_hash")))
+
+
+@dataclass(frozen=True)
+class ApiCaller:
+    """The agent an API token acts for, as far as a write needs to name them."""
+
+    agent_id: int
+    name: str
+
+
+async def check_api_token(*, db: AsyncSession, secret: str, scope: str) -> ApiCaller:
+    """One plain read of the token and its agent, on every API call and never cached:
+    a revoked token or a deactivated agent is locked out at once (SECURITY.md)."""
+    row = (await db.execute(TOKEN_CHECK, {"token_hash": digest(secret)})).first()
+    if row is None or row.revoked_at is not None or not row.active:
         raise Unauthorized("Invalid API token.")
-    if not scopes_allow(token.scopes, scope):
+    if not scopes_allow(row.scopes, scope):
         raise Unauthorized("This token lacks the scope for this call.")
-    return token.agent
+    return ApiCaller(row.id, row.name)
+
+
+async def authenticate_api_token(*, db: AsyncSession, secret: str, scope: str) -> Agent:
+    """The token's agent as a full row, for calls that check what the agent may see."""
+    caller = await check_api_token(db=db, secret=secret, scope=scope)
+    agent = await db.get(Agent, caller.agent_id)
+    if agent is None:  # deleted between the two reads
+        raise Unauthorized("Invalid API token.")
+    return agent
 
 
 def _actor(agent: Agent | None) -> tuple[str, int | None]:

@@ -72,10 +72,11 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     app.state.rate_limiter = _limiter(settings)
     app.add_middleware(SecurityHeaders, hsts=settings.cookie_secure)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth_pages, totp_pages, agent_account_pages, portal_pages, console_pages,
-                   admin_pages, console_security_pages, guard_api,
-                   api_tickets, attachments, help_pages, kb_admin_pages,
-                   verify_pages, security_pages):
+    # The REST API first: routes are matched in order, and integrators' calls are the
+    # busiest; no page path starts with /api/, so the order changes nothing else.
+    for module in (api_tickets, guard_api, auth_pages, totp_pages, agent_account_pages,
+                   portal_pages, console_pages, admin_pages, console_security_pages,
+                   attachments, help_pages, kb_admin_pages, verify_pages, security_pages):
         app.include_router(module.router)
     _install_error_handlers(app)
 

@@ -30,7 +30,11 @@ def cookie_name(settings: SettingsModel, base: str) -> str:
     return f"__Host-{base}" if settings.cookie_secure else base
 
 
-def get_settings(request: Request) -> SettingsModel:
+# Dependencies are `async def` even when they do not await: FastAPI runs a plain `def`
+# dependency in a worker thread, a thread hand-off per request for a dictionary lookup.
+
+
+async def get_settings(request: Request) -> SettingsModel:
     settings: SettingsModel = request.app.state.settings
     return settings
 
@@ -46,7 +50,7 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
 DbSession = Annotated[AsyncSession, Depends(get_db)]
 
 
-def get_store(request: Request) -> FileStore:
+async def get_store(request: Request) -> FileStore:
     store: FileStore = request.app.state.file_store
     return store
 
@@ -54,7 +58,7 @@ def get_store(request: Request) -> FileStore:
 Store = Annotated[FileStore, Depends(get_store)]
 
 
-def get_limiter(request: Request) -> RateLimiter:
+async def get_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.rate_limiter
     return limiter
 
@@ -62,7 +66,7 @@ def get_limiter(request: Request) -> RateLimiter:
 Limiter = Annotated[RateLimiter, Depends(get_limiter)]
 
 
-def get_lang(request: Request) -> str:
+async def get_lang(request: Request) -> str:
     chosen = request.query_params.get("lang") or request.cookies.get("kefu_lang")
     if chosen:
         return normalise(chosen)
@@ -144,8 +148,14 @@ async def api_writer(request: Request, db: DbSession) -> Agent:
                                                  scope="tickets:write")
 
 
+async def api_creator(request: Request, db: DbSession) -> accounts.ApiCaller:
+    # Creating needs only the caller's id and name: one read fewer than a full agent.
+    return await accounts.check_api_token(db=db, secret=_bearer(request), scope="tickets:write")
+
+
 ApiReader = Annotated[Agent, Depends(api_reader)]
 ApiWriter = Annotated[Agent, Depends(api_writer)]
+ApiCreator = Annotated[accounts.ApiCaller, Depends(api_creator)]
 
 
 async def rollback(db: AsyncSession, *keep: object) -> None:
