@@ -190,6 +190,29 @@ def _children(pid: int) -> list[int]:
     return kids
 
 
+def named_processes_cpu(name: str) -> float | None:
+    """CPU seconds of every process called `name` on this machine (e.g. the local
+    PostgreSQL's backends), or None off Linux. Backends that exit between two readings
+    take their time with them, so this is a lower bound."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        comm = stat[stat.find("(") + 1:stat.rfind(")")]
+        if comm == name:
+            fields = stat.rpartition(")")[2].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def process_tree_cpu(pid: int) -> float | None:
     """CPU seconds (user + system) used so far by `pid` and its descendants; Linux only."""
     ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -216,8 +239,10 @@ def server_process(desk: BenchDesk, *, workers: int, timeout: float = 120.0) -> 
     """`uvicorn kefu.web.asgi:app` on a free local port."""
     port = free_port()
     log = desk.data_dir / "server.log"
+    # As `kefu run` serves (no proxy headers), but without the per-request access log.
     cmd = [sys.executable, "-m", "uvicorn", "kefu.web.asgi:app", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", str(workers), "--no-access-log"]
+           "--port", str(port), "--workers", str(workers), "--no-access-log",
+           "--no-proxy-headers"]
     with log.open("wb") as out:
         # cwd is the temporary folder, so a stray .env in the user's folder is not read.
         proc = subprocess.Popen(cmd, env=desk.env, cwd=desk.data_dir, stdout=out,  # noqa: S603

@@ -29,6 +29,7 @@ from kefu.bench.load import Outcome, encode_bodies, percentile, run_phase
 from kefu.bench.server import (
     BenchSetupError,
     bench_desk,
+    named_processes_cpu,
     process_tree_cpu,
     server_log_tail,
     server_process,
@@ -40,24 +41,28 @@ SQLITE_MAX_WORKERS = 1
 
 
 class _CpuMeter:
-    """CPU seconds of this process, of the server tree, and of the whole machine."""
+    """CPU seconds of this process, of the server tree, of the local PostgreSQL backends
+    and of the whole machine."""
 
     def __init__(self, server_pid: int | None) -> None:
         self.server_pid = server_pid
         self.start = self._read()
 
-    def _read(self) -> tuple[float, float | None, tuple[int, int] | None]:
+    def _read(self) -> tuple[float, float | None, float | None, tuple[int, int] | None]:
         times = os.times()
         server = process_tree_cpu(self.server_pid) if self.server_pid else None
-        return times.user + times.system, server, _machine_ticks()
+        return (times.user + times.system, server, named_processes_cpu("postgres"),
+                _machine_ticks())
 
     def stop(self) -> dict[str, Any]:
         end = self._read()
         out: dict[str, Any] = {"client_cpu_s": round(end[0] - self.start[0], 2)}
         if end[1] is not None and self.start[1] is not None:
             out["server_cpu_s"] = round(end[1] - self.start[1], 2)
-        if end[2] is not None and self.start[2] is not None:
-            busy, total = end[2][0] - self.start[2][0], end[2][1] - self.start[2][1]
+        if end[2] is not None and self.start[2] is not None and end[2] > self.start[2]:
+            out["postgres_cpu_s"] = round(end[2] - self.start[2], 2)
+        if end[3] is not None and self.start[3] is not None:
+            busy, total = end[3][0] - self.start[3][0], end[3][1] - self.start[3][1]
             out["machine_busy_pct"] = round(100 * busy / total, 1) if total else None
         return out
 
