@@ -13,6 +13,7 @@ The model is optional: without the package the engine runs lexical-only.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import threading
 from typing import Any, Protocol, runtime_checkable
@@ -28,6 +29,15 @@ Vectors = npt.NDArray[np.float32]
 PARALLEL_MIN_TEXTS = 2048
 # Texts per task handed to a worker process.
 PARALLEL_CHUNK = 512
+# The process runs on one BLAS thread (UseEmbedder), except the query x passages
+# product over a matrix this tall, which keeps the two threads it had before.
+# Interleaved A/B per query on the busy 2-core box: 1,180 rows (demo help
+# centre) one thread is much faster (see UseEmbedder); 70,000 rows (the
+# 10,000-article benchmark) two threads gave p50 11.8 vs 17.4 ms and equal p95
+# in one run, p50 23.9 vs 29.1 ms but p95 95 vs 69 ms in a busier one. Not
+# tuned between those sizes.
+PRODUCT_THREADS_MIN_ROWS = 32_768
+PRODUCT_THREADS = 2
 
 
 @runtime_checkable
@@ -60,8 +70,8 @@ class UseEmbedder:
         # restores the process default (2 here), so the query's next BLAS call
         # (the passage product in the engine) woke OpenBLAS's second thread
         # right after each encode: encode + one (1, 512) @ (512, 1180) product
-        # took p50 8.0 ms with 2 threads vs 2.5 ms with 1 (/tmp bench, busy
-        # 2-core box). The whole process keeps one BLAS thread.
+        # took p50 8.0 ms with 2 threads vs 2.5 ms with 1 (300 calls each on the
+        # busy 2-core box, 2026-11-21). The whole process keeps one BLAS thread.
         threadpool_limits(1, user_api="blas")
         self._threads = threads
         self._batch = batch_size
@@ -135,6 +145,24 @@ _FORK_LOCK = threading.Lock()
 
 def _encode_in_worker(texts: list[str]) -> npt.NDArray[Any]:
     return np.asarray(_FORKED[0].encode(texts))
+
+
+def similarities(queries: Vectors, passages: Vectors) -> Vectors:
+    """``queries @ passages.T``, on PRODUCT_THREADS BLAS threads for tall matrices."""
+    if len(passages) < PRODUCT_THREADS_MIN_ROWS:
+        out: Vectors = queries @ passages.T
+        return out
+    with _blas_limiter()(limits=PRODUCT_THREADS, user_api="blas"):
+        out = queries @ passages.T
+    return out
+
+
+@functools.cache
+def _blas_limiter() -> Any:
+    # A controller made once: threadpool_limits() rescans the loaded libraries per call.
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController().limit
 
 
 def _normalise(x: Vectors) -> Vectors:
