@@ -71,7 +71,10 @@ async def _drop_pg_database(name: str) -> None:
 
 
 def _server_env(database_url: str, data_dir: Path, *, jobs_in_process: bool) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_")}
+    # A stray KEFU_ variable must not point the benchmark at a real desk; the pool
+    # settings are the server tuning a run may ask for.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("KEFU_") or k in ("KEFU_DB_POOL_SIZE", "KEFU_DB_MAX_OVERFLOW")}
     env.update({
         "KEFU_ENVIRONMENT": "production",
         "KEFU_DATABASE_URL": database_url,

@@ -65,7 +65,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> AsyncEngine:
+def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
         # One connection per process: SQLite has one writer at a time anyway, and queueing
         # on the pool is fair, where writers racing for the file lock starve each other
@@ -75,7 +75,8 @@ def make_engine(url: str) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     # Recycling instead of pre-ping: a ping per checkout costs a round trip per request.
-    return create_async_engine(url, pool_size=20, max_overflow=20, pool_recycle=1800)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
+                               pool_recycle=1800)
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

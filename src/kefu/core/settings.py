@@ -17,6 +17,10 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     data_dir: Path = Path("var")
     database_url: str = ""
+    # Connections per process (PostgreSQL). Past a few per CPU core of the database,
+    # more connections only add context switches: requests wait in the pool instead.
+    db_pool_size: int = Field(default=10, gt=0)
+    db_max_overflow: int = Field(default=10, ge=0)
     redis_url: str = ""
     secret_key: str = PLACEHOLDER
     uid_signing_secret: str = PLACEHOLDER

@@ -66,7 +66,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     app = FastAPI(title="Kefu", version="0.1.0", lifespan=lifespan,
                   docs_url="/docs", redoc_url=None, openapi_url="/openapi.json")
     app.state.settings = settings
-    app.state.engine = make_engine(settings.database_url)
+    app.state.engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
+                                   max_overflow=settings.db_max_overflow)
     app.state.session_factory = make_session_factory(app.state.engine)
     app.state.file_store = FileStore(settings.attachments_dir)
     app.state.rate_limiter = _limiter(settings)
