@@ -8,3 +8,12 @@ def test_bench_search_reports_real_figures() -> None:
     assert result["documents"] >= 120  # 60+ articles in two languages
     assert result["queries"] == 16 and result["p95_ms"] > 0
     assert result["top3"] >= 0.75  # honest floor: these queries are not article examples
+
+
+def test_distinct_queries_are_each_asked_once_in_both_languages() -> None:
+    from kefu.bench.search import _distinct_queries
+
+    queries = _distinct_queries(20)
+    assert len(queries) == len(set(queries)) == 40
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in queries[-1])  # the AFQMC half is Chinese
+    assert queries[0].isascii()
