@@ -37,7 +37,8 @@ Matrix = npt.NDArray[np.float64]
 DOC_TEXT_CHARS = 200_000
 LEAD_CHARS = 300
 # Weight of max-normalised BM25 next to the dense cosine. Re-checked on the
-# held-out 15% of Banking77 train (bench/heldout_exp/lex.py), retrieval only /
+# held-out 15% of Banking77 train (one-off scripts, not kept; the split is
+# `kefu eval retrieval --dataset banking77 --heldout`), retrieval only /
 # blended with the head: 0.0 → 0.881 / 0.932, 0.05 → 0.898 / 0.934,
 # 0.1 → 0.903 / 0.936, 0.2 → 0.859 / 0.933, 0.3 → 0.763 / 0.931. Kept small
 # because plain fusion hurt the Chinese paraphrase probe.
@@ -48,8 +49,8 @@ EMBED_CHUNK = 16_384
 RERANK_CANDIDATES = 200
 # Blend of the learned head and retrieval, a product of experts:
 #   score = softmax(log P_head + RETRIEVAL_WEIGHT x retrieval)
-# Chosen on a held-out 15% of Banking77 *train* (stratified, seed 0; bench/
-# heldout_exp/), never on test.csv. Held-out top-1/top-3 with the head
+# Chosen on a held-out 15% of Banking77 *train* (stratified, seed 0; the
+# `--heldout` split of `kefu eval retrieval`), never on test.csv. Held-out top-1/top-3 with the head
 # (C=10, dense weight 1.0): head only 0.926/0.984; the former linear mix
 # 0.7 x head + 0.3 x softmax(20 x retrieval) 0.934/0.980; log-linear with
 # weight 6/8/10/12: 0.934/0.984, 0.935/0.983, 0.936/0.982, 0.934/0.981. The

@@ -20,7 +20,8 @@ from kefu.kb.search.text import char_features, word_features
 
 FloatArray = npt.NDArray[np.float64]
 
-# Chosen on the held-out 15% of Banking77 train (bench/heldout_exp/), never on
+# Chosen on the held-out 15% of Banking77 train (the `--heldout` split of
+# `kefu eval retrieval`; the grid scripts were one-offs, not kept), never on
 # test.csv. Head-only top-1/top-3 (C, dense weight): (10, 0.75) 0.926/0.985,
 # (10, 1.0) 0.926/0.984, (10, 1.5) 0.928/0.981, (10, 2.5) 0.924/0.980,
 # (3, 1.5) 0.926/0.982, (30, 1.5) 0.928/0.980, (20, 1.0) 0.928/0.983. Blended
