@@ -126,3 +126,69 @@ async def test_proposed_questions_review(desk: Desk) -> None:
     edit = await author.get(f"/console/kb/articles/{proposal.article_id}")
     assert question in edit.text
     await desk.run_jobs()
+
+
+async def test_edits_to_a_published_article_wait_as_a_draft_of_changes(desk: Desk) -> None:
+    await with_demo(desk)
+    author = await agent_client(desk, role=Role.AUTHOR)
+    slug = f"zebra-{secrets.token_hex(3)}"
+    created = await author.post("/console/kb/new", data=_form(slug, action="publish"))
+    edit_url = created.headers["location"].split("?")[0]
+    public = desk.client()
+    await desk.run_jobs()
+
+    changed = _form(slug, title_en="Quagga vault", body_en="The quagga vault is new.")
+    saved = await author.post(edit_url, data=changed)
+    assert saved.status_code == 303
+    await desk.run_jobs()
+    live = await public.get(f"/help/articles/{slug}")
+    assert "Zebra vault" in live.text and "quagga" not in live.text.lower()
+    editor = await author.get(edit_url)
+    assert "Quagga vault" in editor.text and 'id="pending-changes"' in editor.text
+    assert "Changes drafted" in (await author.get("/console/kb")).text
+    refused = await author.post(edit_url, data={"action": "unpublish"})
+    assert refused.status_code == 422  # it would have to pick a text: the author does
+
+    await author.post(edit_url, data={"action": "discard"})
+    editor = await author.get(edit_url)
+    assert "Quagga vault" not in editor.text and 'id="pending-changes"' not in editor.text
+
+    await author.post(edit_url, data=changed)
+    published = await author.post(edit_url, data={**changed, "action": "publish"})
+    assert published.status_code == 303
+    await desk.run_jobs()
+    assert "Quagga vault" in (await public.get(f"/help/articles/{slug}")).text
+    search = (await public.get("/api/v1/help/suggest", params={"q": "quagga vault"})).json()
+    assert search["results"] and search["results"][0]["slug"] == slug
+    async with desk.app.state.session_factory() as db:
+        actions = (await db.execute(select(AuditEntry.action).where(
+            AuditEntry.target_id == slug))).scalars().all()
+    assert {"kb.article_draft_saved", "kb.article_draft_discarded",
+            "kb.article_changes_published"} <= set(actions)
+
+
+async def test_an_accepted_question_joins_the_draft_of_changes(desk: Desk) -> None:
+    """Otherwise publishing the draft would drop the question the author just accepted."""
+    from kefu.kb.models import KbArticle
+
+    await with_demo(desk)
+    author = await agent_client(desk, role=Role.AUTHOR)
+    slug = f"zebra-{secrets.token_hex(3)}"
+    created = await author.post("/console/kb/new", data=_form(slug, action="publish"))
+    edit_url = created.headers["location"].split("?")[0]
+    await author.post(edit_url, data=_form(slug, title_en="Quagga vault"))
+    question = "where do zebras keep their coins"
+    async with desk.app.state.session_factory() as db:
+        proposal = await propose_example_question(db=db, article_slug=slug, lang="en",
+                                                  question=question)
+        await db.commit()
+    assert proposal is not None
+    await author.post(f"/console/kb/proposals/{proposal.id}", data={"action": "accept"})
+    editor = (await author.get(edit_url)).text
+    assert question in editor and "Quagga vault" in editor
+    async with desk.app.state.session_factory() as db:
+        article = await db.get(KbArticle, int(edit_url.rsplit("/", 1)[1]))
+        assert article is not None and article.pending is not None
+        live = article.version("en")
+        assert live is not None and question in live.questions
+        assert question in article.pending["versions"]["en"]["questions"]

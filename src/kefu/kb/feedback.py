@@ -4,6 +4,7 @@ Readers are anonymous, so these verbs are not audited (they would flood the audi
 author decisions on proposed questions are.
 """
 
+import copy
 import hashlib
 from datetime import timedelta
 
@@ -93,6 +94,20 @@ async def propose_example_question(*, db: AsyncSession, article_slug: str, lang:
     return proposal
 
 
+def _add_to_pending(article: KbArticle, lang: str, question: str) -> None:
+    """An accepted question also joins a draft of changes, or publishing the draft would
+    drop it again."""
+    versions = (article.pending or {}).get("versions", {})
+    if lang not in versions or not article.pending:
+        return
+    questions = versions[lang].get("questions", [])
+    if _normal(question) not in {_normal(q) for q in questions}:
+        # A new dict, so SQLAlchemy sees the JSON column change.
+        pending = copy.deepcopy(article.pending)
+        pending["versions"][lang]["questions"] = [*questions, question]
+        article.pending = pending
+
+
 async def decide_proposal(*, db: AsyncSession, actor: Ref, agent_id: int,
                           proposal: KbProposedQuestion, accept: bool) -> None:
     """Accepting adds the question to the article's version in that language (creating no
@@ -108,6 +123,7 @@ async def decide_proposal(*, db: AsyncSession, actor: Ref, agent_id: int,
             # A new list, so SQLAlchemy sees the JSON column change.
             version.questions = [*version.questions, proposal.question]
             version.updated_at = utcnow()
+        _add_to_pending(article, proposal.lang, proposal.question)
         await enqueue_reindex(db, [article.id])
     proposal.status = ProposalStatus.ACCEPTED if accept else ProposalStatus.REJECTED
     proposal.decided_at, proposal.decided_by = utcnow(), agent_id

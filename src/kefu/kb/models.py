@@ -6,6 +6,7 @@ hot-questions ranking can weight recent activity higher and analytics can slice 
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -67,6 +68,10 @@ class KbArticle(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Edits to a published article saved as a draft: the whole authoring input (as
+    # kb.schemas.ArticleInput JSON), kept aside so readers go on seeing the live text.
+    pending: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    pending_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     category: Mapped[KbCategory] = relationship(lazy="joined")
     versions: Mapped[list["KbArticleVersion"]] = relationship(

@@ -145,10 +145,49 @@ async def create_draft(*, db: AsyncSession, actor: Ref, data: ArticleInput) -> K
 
 async def update_draft(*, db: AsyncSession, actor: Ref, article: KbArticle,
                        data: ArticleInput) -> KbArticle:
-    """Save edits. A published article stays published and its edits go live (and into
-    the index) when the job runs: there is one version per language, not a draft copy."""
+    """Save edits to an article readers cannot see yet (a draft): they become its text."""
+    if article.is_published:
+        raise InvalidInput("This article is published: save your edits as a draft of changes "
+                           "or publish them.")
     await write_article(db, data, article)
     await _changed(db, actor, "kb.article_updated", article, {"languages": sorted(data.versions)})
+    return article
+
+
+async def save_pending(*, db: AsyncSession, actor: Ref, article: KbArticle,
+                       data: ArticleInput) -> KbArticle:
+    """Keep edits to a published article aside; readers and the index see the live text
+    until the changes are published."""
+    await category_by_slug(db, data.category)  # refuse now what publishing would refuse
+    if article.slug != data.slug:
+        raise InvalidInput("An article's address (slug) never changes once created.")
+    article.pending, article.pending_at = data.model_dump(mode="json"), utcnow()
+    record(db, actor=actor, action="kb.article_draft_saved", target=("kb_article", article.slug),
+           detail={"languages": sorted(data.versions)})
+    return article
+
+
+def pending_input(article: KbArticle) -> ArticleInput | None:
+    return None if article.pending is None else ArticleInput.model_validate(article.pending)
+
+
+async def publish_changes(*, db: AsyncSession, actor: Ref, article: KbArticle,
+                          data: ArticleInput) -> KbArticle:
+    """Make `data` the live text of a published article and drop any draft of changes."""
+    await write_article(db, data, article)
+    article.pending = article.pending_at = None
+    article.published_at = utcnow()
+    await _changed(db, actor, "kb.article_changes_published", article,
+                   {"languages": sorted(data.versions)})
+    return article
+
+
+async def discard_pending(*, db: AsyncSession, actor: Ref, article: KbArticle) -> KbArticle:
+    if article.pending is None:
+        raise InvalidInput("There is no draft of changes to discard.")
+    article.pending = article.pending_at = None
+    record(db, actor=actor, action="kb.article_draft_discarded",
+           target=("kb_article", article.slug))
     return article
 
 
@@ -162,6 +201,10 @@ async def publish(*, db: AsyncSession, actor: Ref, article: KbArticle) -> KbArti
 
 
 async def unpublish(*, db: AsyncSession, actor: Ref, article: KbArticle) -> KbArticle:
+    if article.pending is not None:
+        # Either text could become the draft; the author says which, nothing is lost.
+        raise InvalidInput("This article has a draft of changes: publish or discard it before "
+                           "unpublishing.")
     article.status = ArticleStatus.DRAFT
     article.updated_at = utcnow()
     await _changed(db, actor, "kb.article_unpublished", article)

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.accounts.models import Agent, Role
 from kefu.core.errors import Forbidden, InvalidInput, KefuError
@@ -38,10 +39,25 @@ def _actor(agent: Agent) -> tuple[str, int]:
 
 
 def _article_form(article: KbArticle) -> dict[str, str]:
+    """The editor's fields: the draft of changes when there is one, else the article."""
+    pending = kb.pending_input(article)
+    if pending is not None:
+        return _input_form(pending)
     form = {"slug": article.slug, "category": article.category.slug,
             "position": str(article.position), "context_keys": ", ".join(article.context_keys)}
     for lang, suffix in LANG_FIELDS.items():
         version = article.version(lang)
+        form[f"title_{suffix}"] = version.title if version else ""
+        form[f"body_{suffix}"] = version.body if version else ""
+        form[f"questions_{suffix}"] = "\n".join(version.questions) if version else ""
+    return form
+
+
+def _input_form(data: ArticleInput) -> dict[str, str]:
+    form = {"slug": data.slug, "category": data.category, "position": str(data.position),
+            "context_keys": ", ".join(data.context_keys)}
+    for lang, suffix in LANG_FIELDS.items():
+        version = data.versions.get(lang)
         form[f"title_{suffix}"] = version.title if version else ""
         form[f"body_{suffix}"] = version.body if version else ""
         form[f"questions_{suffix}"] = "\n".join(version.questions) if version else ""
@@ -123,18 +139,31 @@ async def kb_save(request: Request, db: DbSession, lang: Lang, agent: KbAuthor,
     article = await queries.article_by_id(db, article_id)
     form = await read_form(request, *FIELDS)
     try:
-        if form["action"] == "unpublish":
-            await kb.unpublish(db=db, actor=_actor(agent), article=article)
-        else:
-            await kb.update_draft(db=db, actor=_actor(agent), article=article,
-                                  data=_parse_article(form))
-            if form["action"] == "publish":
-                await kb.publish(db=db, actor=_actor(agent), article=article)
+        await _apply_action(db, agent, article, form)
         await db.commit()
     except KefuError as exc:
         await rollback(db, agent, article)
         return await _edit_page(request, db, lang, agent, article, form, exc.message, 422)
     return RedirectResponse(f"/console/kb/articles/{article.id}?saved=1", status_code=303)
+
+
+async def _apply_action(db: AsyncSession, agent: Agent, article: KbArticle,
+                        form: dict[str, str]) -> None:
+    """Save / publish / discard / unpublish. A published article's edits are kept aside as
+    a draft of changes until published, so readers never see half-finished text."""
+    actor, action = _actor(agent), form["action"]
+    if action == "unpublish":
+        await kb.unpublish(db=db, actor=actor, article=article)
+    elif action == "discard":
+        await kb.discard_pending(db=db, actor=actor, article=article)
+    elif article.is_published and action == "publish":
+        await kb.publish_changes(db=db, actor=actor, article=article, data=_parse_article(form))
+    elif article.is_published:
+        await kb.save_pending(db=db, actor=actor, article=article, data=_parse_article(form))
+    else:
+        await kb.update_draft(db=db, actor=actor, article=article, data=_parse_article(form))
+        if action == "publish":
+            await kb.publish(db=db, actor=actor, article=article)
 
 
 @router.get("/console/kb/categories")
