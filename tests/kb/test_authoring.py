@@ -192,3 +192,34 @@ async def test_an_accepted_question_joins_the_draft_of_changes(desk: Desk) -> No
         live = article.version("en")
         assert live is not None and question in live.questions
         assert question in article.pending["versions"]["en"]["questions"]
+
+
+async def test_the_classifier_head_learns_a_new_article_some_time_after_it(desk: Desk) -> None:
+    """Publishing updates the index at once (retrieval finds the article); a full rebuild
+    queued for a little later retrains the head on its example questions."""
+    from sqlalchemy import update
+
+    from kefu.core.clock import utcnow
+    from kefu.core.jobs import Job
+    from kefu.kb.index import holder_for
+    from kefu.kb.service import HEAD_REFRESH_JOB
+
+    await with_demo(desk)
+    author = await agent_client(desk, role=Role.AUTHOR)
+    slug = f"zebra-{secrets.token_hex(3)}"
+    created = await author.post("/console/kb/new", data=_form(slug, action="publish"))
+    article_id = created.headers["location"].split("?")[0].rsplit("/", 1)[1]
+    await desk.run_jobs()
+    index = holder_for(desk.settings.database_url)
+    assert index.engine is not None and index.engine.head is not None
+    assert article_id not in index.engine.head.classes  # incremental: retrieval only, for now
+    async with desk.app.state.session_factory() as db:
+        waiting = (await db.execute(select(Job.run_after).where(
+            Job.kind == HEAD_REFRESH_JOB, Job.status == "queued"))).scalars().all()
+        assert len(waiting) == 1 and waiting[0] > utcnow()  # one, later, for the burst
+        await db.execute(update(Job).where(Job.kind == HEAD_REFRESH_JOB,
+                                           Job.status == "queued").values(run_after=utcnow()))
+        await db.commit()
+    await desk.run_jobs()
+    assert index.engine is not None and index.engine.head is not None
+    assert article_id in index.engine.head.classes

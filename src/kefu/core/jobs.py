@@ -64,10 +64,13 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
 
 
 def enqueue(
-    db: AsyncSession, *, kind: str, payload: dict[str, Any], max_attempts: int = 8
+    db: AsyncSession, *, kind: str, payload: dict[str, Any], max_attempts: int = 8,
+    delay: timedelta = timedelta(0),
 ) -> Job:
-    """Add a job to the caller's transaction; it exists only if that transaction commits."""
+    """Add a job to the caller's transaction; it exists only if that transaction commits.
+    It runs no sooner than `delay` after now."""
     job = Job(**job_values(kind=kind, payload=payload, max_attempts=max_attempts))
+    job.run_after = job.created_at + delay
     db.add(job)
     announce(db, kind)
     return job

@@ -32,7 +32,13 @@ from kefu.core import jobs
 from kefu.kb.markdown import clean_snippet, plain_text
 from kefu.kb.models import ArticleStatus, KbArticle, KbIndexChange
 from kefu.kb.search.engine import Hit, SearchEngine
-from kefu.kb.service import REINDEX_ALL_JOB, REINDEX_JOB, prune_index_changes
+from kefu.kb.service import (
+    HEAD_REFRESH_JOB,
+    REINDEX_ALL_JOB,
+    REINDEX_JOB,
+    prune_index_changes,
+    request_full_reindex,
+)
 
 log = structlog.get_logger(__name__)
 MAX_QUERY = 200
@@ -283,6 +289,21 @@ async def reindex_articles(payload: dict[str, Any], ctx: jobs.JobContext) -> Non
         await db.commit()
     if pruned:
         log.info("kb_index_changes_pruned", rows=pruned)
+
+
+@jobs.handler(HEAD_REFRESH_JOB)
+async def refresh_head(payload: dict[str, Any], ctx: jobs.JobContext) -> None:
+    """Some time after edits, every process rebuilds (serving its old index meanwhile) so
+    that the classifier head learns the new and changed example questions. Help centres
+    too big for a head are left to their incremental updates."""
+    async with ctx.session_factory() as db:
+        published = (await db.execute(select(func.count()).select_from(KbArticle).where(
+            KbArticle.status == ArticleStatus.PUBLISHED))).scalar_one()
+        if not 2 <= published <= HEAD_MAX_ARTICLES:
+            return
+        await request_full_reindex(db=db)
+        await db.commit()
+    await holder_for(ctx.settings.database_url).catch_up(ctx.session_factory)
 
 
 @jobs.handler(REINDEX_ALL_JOB)

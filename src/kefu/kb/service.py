@@ -22,6 +22,11 @@ from kefu.security.audit import Ref, record
 ARTICLE_CHANGED = "kb.article_changed"
 REINDEX_JOB = "kb.reindex_article"
 REINDEX_ALL_JOB = "kb.reindex_all"
+HEAD_REFRESH_JOB = "kb.refresh_head"
+# Single-article updates leave the classifier head as it was (a new article gets a neutral
+# prior, so retrieval alone ranks it); a full rebuild retrains it. One is scheduled this
+# long after an edit, once for a burst of edits.
+HEAD_REFRESH_DELAY = timedelta(minutes=2)
 
 
 # A write touching more articles than this (an import, a category reorder) asks for one full
@@ -53,6 +58,14 @@ async def enqueue_reindex(db: AsyncSession, article_ids: Iterable[int]) -> None:
         return
     await _append_changes(db, list(ids) if len(ids) <= FULL_REBUILD_OVER else [None])
     jobs.enqueue(db, kind=REINDEX_JOB, payload={"article_ids": ids})
+    await _schedule_head_refresh(db)
+
+
+async def _schedule_head_refresh(db: AsyncSession) -> None:
+    waiting = await db.execute(select(jobs.Job.id).where(
+        jobs.Job.kind == HEAD_REFRESH_JOB, jobs.Job.status == "queued").limit(1))
+    if waiting.first() is None:  # two racing edits may queue two: a rebuild too many, no harm
+        jobs.enqueue(db, kind=HEAD_REFRESH_JOB, payload={}, delay=HEAD_REFRESH_DELAY)
 
 
 async def request_full_reindex(*, db: AsyncSession) -> None:
