@@ -132,3 +132,38 @@ async def test_a_process_that_missed_pruned_changes_rebuilds(desk: Desk) -> None
         other.clock.advance()
         assert await _eventually_finds(other, word)
         assert other.index.engine is not built  # rebuilt, not patched
+
+
+async def test_feed_writers_wait_for_each_other_until_commit(desk: Desk) -> None:
+    """Readers remember the highest feed id applied, so a change row must never become
+    visible after a higher one was read. On PostgreSQL a second writer waits on the
+    advisory lock until the first commits (SQLite has one writer at a time anyway)."""
+    import pytest
+    from sqlalchemy import func, select
+
+    from kefu.kb.models import KbIndexChange
+    from kefu.kb.service import request_full_reindex
+
+    if desk.backend != "postgresql":
+        pytest.skip("SQLite serialises writers by itself")
+    factory = desk.app.state.session_factory
+    async with factory() as first:
+        await request_full_reindex(db=first)
+        await first.flush()
+        first_id = (await first.execute(select(func.max(KbIndexChange.id)))).scalar_one()
+
+        async def second_writer() -> int:
+            async with factory() as second:
+                await request_full_reindex(db=second)
+                await second.flush()
+                written = (await second.execute(select(func.max(KbIndexChange.id)))
+                           ).scalar_one()
+                await second.commit()
+                return int(written)
+
+        waiting = asyncio.create_task(second_writer())
+        await asyncio.sleep(0.5)
+        assert not waiting.done()  # queued behind the first writer's uncommitted row
+        await first.commit()
+    second_id = await asyncio.wait_for(waiting, timeout=10)
+    assert second_id > first_id
