@@ -15,7 +15,7 @@ from kefu.core.db import Base
 from kefu.core.jobs import Job, job_values
 from kefu.security.audit import AuditEntry, entry_values
 from kefu.tickets.models import Ticket, TicketMessage
-from kefu.tickets.writes import NewTicketRows, insert_new_ticket
+from kefu.tickets.writes import NewTicketRows, WrittenTicket, insert_new_ticket
 
 
 def _rows(customer_id: int, reference: str, team: str, *, with_job: bool) -> NewTicketRows:
@@ -36,13 +36,18 @@ async def _count(db: AsyncSession, model: type[Base], column: Any, value: Any) -
                                  .where(column == value))).scalar_one())
 
 
-async def test_every_row_of_a_new_ticket_is_written_together(desk: Desk) -> None:
-    reference = f"KF-TEST-{desk.backend[:4].upper()}-0001"
+async def _write(desk: Desk, reference: str, team: str, *, with_job: bool) -> WrittenTicket:
     async with desk.app.state.session_factory() as db:
         contact = await contact_for_api(db=db, email=unique_email(), uid=None)
-        written = await insert_new_ticket(db, _rows(contact.id, reference, "security",
-                                                     with_job=True))
+        written = await insert_new_ticket(db, _rows(contact.id, reference, team,
+                                                     with_job=with_job))
         await db.commit()
+    return written
+
+
+async def test_every_row_of_a_new_ticket_is_written_together(desk: Desk) -> None:
+    reference = f"KF-TEST-{desk.backend[:4].upper()}-0001"
+    written = await _write(desk, reference, "security", with_job=True)
     async with desk.app.state.session_factory() as db:
         ticket = await db.get(Ticket, written.ticket_id)
         assert ticket is not None and ticket.reference == reference
@@ -57,11 +62,7 @@ async def test_every_row_of_a_new_ticket_is_written_together(desk: Desk) -> None
 
 async def test_an_unknown_team_and_no_address_leave_those_parts_out(desk: Desk) -> None:
     reference = f"KF-TEST-{desk.backend[:4].upper()}-0002"
-    async with desk.app.state.session_factory() as db:
-        contact = await contact_for_api(db=db, email=unique_email(), uid=None)
-        written = await insert_new_ticket(db, _rows(contact.id, reference, "no-such-team",
-                                                     with_job=False))
-        await db.commit()
+    written = await _write(desk, reference, "no-such-team", with_job=False)
     assert written.team_id is None
     async with desk.app.state.session_factory() as db:
         jobs = (await db.execute(select(Job.payload).where(Job.kind == "email.send"))).scalars()

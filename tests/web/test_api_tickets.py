@@ -87,17 +87,7 @@ async def test_token_of_a_plain_agent_sees_only_its_team(desk: Desk) -> None:
     created = await admin_api.post("/api/v1/tickets", json={
         **NEW_TICKET, "category": "compliance", "contact_email": unique_email()})
     reference = created.json()["reference"]
-    # A plain agent cannot reach /admin/tokens, so its token is created through the service.
-    from kefu.accounts import service as accounts
-
-    async with desk.app.state.session_factory() as db:
-        agent = await accounts.agent_by_email(db=db, email=(await _agent_email(desk)))
-        assert agent is not None
-        _, secret = await accounts.create_api_token(db=db, actor=agent, name="t",
-                                                    scopes=["tickets:read"])
-        await db.commit()
-    general = desk.client()
-    general.headers["authorization"] = f"Bearer {secret}"
+    general, _ = await _plain_agent_token(desk, "tickets:read")
     assert (await general.get(f"/api/v1/tickets/{reference}")).status_code == 404
 
 
@@ -112,6 +102,21 @@ async def _agent_email(desk: Desk) -> str:
     from conftest import make_agent
 
     return await make_agent(desk)
+
+
+async def _plain_agent_token(desk: Desk, scope: str) -> tuple[httpx.AsyncClient, str]:
+    """A plain agent cannot reach /admin/tokens, so its token is created through the service."""
+    from kefu.accounts import service as accounts
+
+    async with desk.app.state.session_factory() as db:
+        agent = await accounts.agent_by_email(db=db, email=await _agent_email(desk))
+        assert agent is not None
+        _, secret = await accounts.create_api_token(db=db, actor=agent, name="t",
+                                                    scopes=[scope])
+        await db.commit()
+    api = desk.client()
+    api.headers["authorization"] = f"Bearer {secret}"
+    return api, secret
 
 
 async def test_concurrent_creates_all_succeed(desk: Desk) -> None:
@@ -148,15 +153,7 @@ async def test_a_revoked_token_or_deactivated_agent_is_refused_at_once(desk: Des
 
     body = {**NEW_TICKET, "contact_email": unique_email()}
     for lock_out in ("revoke", "deactivate"):
-        email = await _agent_email(desk)
-        async with desk.app.state.session_factory() as db:
-            agent = await accounts.agent_by_email(db=db, email=email)
-            assert agent is not None
-            _, secret = await accounts.create_api_token(db=db, actor=agent, name="t",
-                                                        scopes=["tickets:write"])
-            await db.commit()
-        api = desk.client()
-        api.headers["authorization"] = f"Bearer {secret}"
+        api, secret = await _plain_agent_token(desk, "tickets:write")
         assert (await api.post("/api/v1/tickets", json=body)).status_code == 201
         async with desk.app.state.session_factory() as db:
             token = (await db.execute(select(ApiToken).where(
