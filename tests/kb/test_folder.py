@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from kb_support import with_demo
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from conftest import Desk, agent_client, customer_client, submit_ticket
 from kefu.accounts.models import Role
@@ -64,3 +65,37 @@ async def test_deflection_counts_only_suggestions_without_a_ticket(desk: Desk) -
     assert later.per_article[article.id].followed_by_ticket == 1
     author = await agent_client(desk, role=Role.AUTHOR)
     assert "deflected tickets" in (await author.get("/console/kb?lang=en")).text
+
+
+async def test_import_drops_a_draft_of_changes_it_would_otherwise_be_undone_by(
+        desk: Desk) -> None:
+    from sqlalchemy import select
+
+    from kefu.kb import service as kb
+    from kefu.kb.models import KbArticle
+    from kefu.kb.schemas import ArticleInput
+    from kefu.security.audit import AuditEntry
+
+    async def demo_article(db: AsyncSession) -> KbArticle:
+        return (await db.execute(select(KbArticle).where(
+            KbArticle.slug == "deposit-not-credited"))).scalar_one()
+
+    await with_demo(desk)
+    async with desk.app.state.session_factory() as db:
+        article = await demo_article(db)
+        draft = ArticleInput.model_validate({
+            "slug": article.slug, "category": article.category.slug,
+            "position": article.position, "context_keys": article.context_keys,
+            "versions": {v.lang: {"title": v.title + " (edited)", "body": v.body,
+                                  "questions": v.questions} for v in article.versions}})
+        await kb.save_pending(db=db, actor=("system", None), article=article, data=draft)
+        await db.commit()
+    async with desk.app.state.session_factory() as db:
+        await import_folder(db=db, folder=DEMO_DIR)
+        await db.commit()
+    async with desk.app.state.session_factory() as db:
+        article = await demo_article(db)
+        assert article.pending is None and article.is_published
+        details = (await db.execute(select(AuditEntry.detail).where(
+            AuditEntry.action == "kb.imported").order_by(AuditEntry.id.desc()))).scalars()
+        assert next(iter(details))["drafts_of_changes_dropped"] == ["deposit-not-credited"]

@@ -81,7 +81,10 @@ def _read_articles(folder: Path) -> dict[str, dict[str, Any]]:
 async def import_folder(*, db: AsyncSession, folder: Path, actor: Ref = SYSTEM,
                         progress: Progress | None = None) -> int:
     """Insert or update every category and article in `folder` (by slug). Articles are
-    published unless their front matter says `status: draft`. Returns articles imported."""
+    published unless their front matter says `status: draft`. The folder is the new text:
+    a draft of changes an author kept for an imported article is dropped (publishing it
+    later would undo the import), and the audit entry names those articles.
+    Returns articles imported."""
     try:
         raw = json.loads((folder / "categories.json").read_text(encoding="utf-8"))
         for item in raw:
@@ -90,7 +93,7 @@ async def import_folder(*, db: AsyncSession, folder: Path, actor: Ref = SYSTEM,
     except (OSError, ValueError, ValidationError) as exc:
         raise InvalidInput(f"Cannot read the help centre in {folder.name}: {exc}") from exc
     existing = {a.slug: a for a in await queries.all_articles(db)}
-    ids = []
+    ids, drafts_dropped = [], []
     for done, (slug, entry) in enumerate(sorted(grouped.items()), start=1):
         status = entry.pop("status")
         try:
@@ -98,6 +101,9 @@ async def import_folder(*, db: AsyncSession, folder: Path, actor: Ref = SYSTEM,
         except ValidationError as exc:
             raise InvalidInput(f"{slug}: {exc.errors()[0]['msg']}") from exc
         article = await write_article(db, data, existing.get(slug))
+        if article.pending is not None:
+            drafts_dropped.append(slug)
+            article.pending = article.pending_at = None
         article.status = ArticleStatus.DRAFT if status == "draft" else ArticleStatus.PUBLISHED
         article.published_at = article.published_at or (utcnow() if article.is_published
                                                          else None)
@@ -105,7 +111,8 @@ async def import_folder(*, db: AsyncSession, folder: Path, actor: Ref = SYSTEM,
         if progress:
             progress(done, len(grouped))
     record(db, actor=actor, action="kb.imported", target=("kb", None),
-           detail={"articles": len(ids), "categories": len(raw)})
+           detail={"articles": len(ids), "categories": len(raw),
+                   "drafts_of_changes_dropped": drafts_dropped})
     await enqueue_reindex(db, ids)
     return len(ids)
 
