@@ -43,7 +43,7 @@ def run(
     workers: Annotated[int, typer.Option(help="Web processes (scale-out needs PostgreSQL).")] = 1,
 ) -> None:
     """Start Kefu: migrate, seed the demo desk, serve the portal, console, admin and API."""
-    import uvicorn
+    from kefu.web.serve import serve
 
     settings = Settings()
     logins = asyncio.run(_prepare(settings))
@@ -55,8 +55,7 @@ def run(
     console.print(table)
     console.print(f"Kefu is at http://{host}:{port}  (customers: /, agents: /console, "
                   f"admin: /admin, API: /docs)")
-    uvicorn.run("kefu.web.asgi:app", host=host, port=port, workers=workers,
-                log_level="info", proxy_headers=False)
+    serve(host=host, port=port, workers=workers)
 
 
 @app.command()

@@ -239,13 +239,12 @@ def process_tree_cpu(pid: int) -> float | None:
 
 @contextlib.contextmanager
 def server_process(desk: BenchDesk, *, workers: int, timeout: float = 120.0) -> Iterator[Server]:
-    """`uvicorn kefu.web.asgi:app` on a free local port."""
+    """`python -m kefu.web.serve` (what `kefu run` starts) on a free local port."""
     port = free_port()
     log = desk.data_dir / "server.log"
-    # As `kefu run` serves (no proxy headers), but without the per-request access log.
-    cmd = [sys.executable, "-m", "uvicorn", "kefu.web.asgi:app", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", str(workers), "--no-access-log",
-           "--no-proxy-headers"]
+    # As `kefu run` serves (a socket per worker, no proxy headers), without the access log.
+    cmd = [sys.executable, "-m", "kefu.web.serve", "--host", "127.0.0.1",
+           "--port", str(port), "--workers", str(workers), "--no-access-log"]
     with log.open("wb") as out:
         # cwd is the temporary folder, so a stray .env in the user's folder is not read.
         proc = subprocess.Popen(cmd, env=desk.env, cwd=desk.data_dir, stdout=out,  # noqa: S603

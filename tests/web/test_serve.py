@@ -1,0 +1,43 @@
+"""`kefu run --workers N` (kefu.web.serve): a listening socket per worker process, so the
+kernel spreads connections over them; SIGTERM stops them all."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from kefu.bench.server import free_port
+
+
+def _listening_sockets(port: int) -> int:
+    out = subprocess.run(["ss", "-ltnH", f"( sport = :{port} )"], capture_output=True,
+                         text=True, check=True).stdout
+    return len([line for line in out.splitlines() if line.strip()])
+
+
+def test_two_workers_listen_on_sockets_of_their_own(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_")}
+    env.update({"KEFU_DATA_DIR": str(tmp_path), "KEFU_ENVIRONMENT": "test",
+                "KEFU_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'kefu.db'}"})
+    # Migrated first, as `kefu run` does before it starts the workers.
+    subprocess.run([sys.executable, "-m", "kefu.cli", "db", "upgrade"], env=env, check=True,
+                   cwd=tmp_path, capture_output=True)
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "kefu.web.serve", "--workers", "2",
+                               "--port", str(port), "--no-access-log"], env=env, cwd=tmp_path,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while _listening_sockets(port) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _listening_sockets(port) == 2
+        answer = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
+        assert answer.json() == {"status": "ok"}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
+    assert _listening_sockets(port) == 0
