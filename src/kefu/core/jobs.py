@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kefu.core import events
 from kefu.core.clock import utcnow
-from kefu.core.db import Base, UTCDateTime
+from kefu.core.db import Base, UTCDateTime, dialect_name
 from kefu.core.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -106,7 +106,7 @@ async def _claim(db: AsyncSession, now: datetime) -> Claimed | None:
         (Job.status == "running") & (Job.locked_until < now),
     )
     query = select(Job).where(due).order_by(Job.run_after, Job.id).limit(1)
-    if db.get_bind().dialect.name == "postgresql":
+    if dialect_name(db) == "postgresql":
         query = query.with_for_update(skip_locked=True)
     job = (await db.execute(query)).scalar_one_or_none()
     if job is None:

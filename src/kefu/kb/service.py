@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.core import events, jobs
 from kefu.core.clock import utcnow
+from kefu.core.db import dialect_name
 from kefu.core.errors import InvalidInput
 from kefu.kb.models import ArticleStatus, KbArticle, KbArticleVersion, KbCategory, KbIndexChange
 from kefu.kb.schemas import ArticleInput, CategoryInput
@@ -41,7 +42,7 @@ _FEED_LOCK_KEY = 0x6B62_6964
 
 
 async def _append_changes(db: AsyncSession, article_ids: list[int | None]) -> None:
-    if db.get_bind().dialect.name == "postgresql":
+    if dialect_name(db) == "postgresql":
         # Readers remember the highest id applied, so ids must become visible in order: a
         # transaction holding id 7 must not commit after another's id 8 was read. Queueing
         # feed writers until commit guarantees it (SQLite already has one writer at a time).

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kefu.accounts.models import Agent
 from kefu.contacts.models import Customer
 from kefu.tickets.access import visible_to_agent
-from kefu.tickets.models import ACTIVE_STATUSES, Status, Ticket, TicketMessage
+from kefu.tickets.models import ACTIVE_STATUSES, Attachment, Status, Ticket, TicketMessage
 from kefu.tickets.schemas import (
     AttachmentRead,
     MessageRead,
@@ -115,12 +115,13 @@ def message_read(message: TicketMessage) -> MessageRead:
         body=message.body,
         internal=message.internal,
         created_at=message.created_at,
-        attachments=[
-            AttachmentRead(key=a.key, filename=a.filename, content_type=a.content_type,
-                           size=a.size)
-            for a in message.attachments
-        ],
+        attachments=[attachment_read(a) for a in message.attachments],
     )
+
+
+def attachment_read(attachment: Attachment) -> AttachmentRead:
+    return AttachmentRead(key=attachment.key, filename=attachment.filename,
+                          content_type=attachment.content_type, size=attachment.size)
 
 
 def ticket_read(ticket: Ticket) -> TicketRead:

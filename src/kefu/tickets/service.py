@@ -32,7 +32,8 @@ from kefu.tickets.models import (
     Ticket,
     TicketMessage,
 )
-from kefu.tickets.schemas import AttachmentRead, MessageRead, TicketDetail, TicketFields
+from kefu.tickets.queries import attachment_read
+from kefu.tickets.schemas import MessageRead, TicketDetail, TicketFields
 from kefu.tickets.writes import NewTicketRows, insert_new_ticket
 from kefu.triage.incidents import is_security_incident
 
@@ -125,7 +126,7 @@ async def create_ticket(
     detail = TicketDetail(
         **ticket, team=team_slug if written.team_id is not None else None,
         assignee_email=None, contact_email=customer.email, rating=None,
-        messages=[MessageRead(**message, attachments=[_attachment_read(a) for a in attachments])])
+        messages=[MessageRead(**message, attachments=[attachment_read(a) for a in attachments])])
     return CreatedTicket(reference, exposed.kinds, detail)
 
 
@@ -218,11 +219,6 @@ async def _store_files(
             store.delete(key)
         raise
     return rows
-
-
-def _attachment_read(attachment: Attachment) -> AttachmentRead:
-    return AttachmentRead(key=attachment.key, filename=attachment.filename,
-                          content_type=attachment.content_type, size=attachment.size)
 
 
 async def add_customer_reply(

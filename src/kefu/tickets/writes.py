@@ -74,15 +74,17 @@ def _binds(table: Table, prefix: str, names: tuple[str, ...]) -> dict[str, Any]:
     return {name: bindparam(prefix + name, type_=table.c[name].type) for name in names}
 
 
-def _team_id() -> Any:
-    return select(TEAMS.c.id).where(TEAMS.c.slug == bindparam("team_slug")).scalar_subquery()
+def _insert_ticket(names: tuple[str, ...]) -> Any:
+    """INSERT of the ticket, its team looked up by slug inside it, returning id and team."""
+    team_id = select(TEAMS.c.id).where(TEAMS.c.slug == bindparam("team_slug")).scalar_subquery()
+    return (insert(TICKETS).values(**_binds(TICKETS, "t_", names), team_id=team_id)
+            .returning(TICKETS.c.id, TICKETS.c.team_id))
 
 
 @functools.lru_cache(maxsize=16)
 def _one_statement(shape: Shape) -> Select[Any]:
     ticket_names, message_names, audit_names, job_names = shape
-    ticket = (insert(TICKETS).values(**_binds(TICKETS, "t_", ticket_names), team_id=_team_id())
-              .returning(TICKETS.c.id, TICKETS.c.team_id).cte("new_ticket"))
+    ticket = _insert_ticket(ticket_names).cte("new_ticket")
     message_values = select(ticket.c.id.label("ticket_id"), *(
         bind.label(name) for name, bind in _binds(MESSAGES, "m_", message_names).items()))
     message = (insert(MESSAGES)
@@ -109,8 +111,7 @@ async def _in_one_statement(db: AsyncSession, rows: NewTicketRows) -> WrittenTic
 @functools.lru_cache(maxsize=16)
 def _separate_statements(shape: Shape) -> tuple[Executable, ...]:
     ticket_names, message_names, audit_names, job_names = shape
-    ticket = (insert(TICKETS).values(**_binds(TICKETS, "t_", ticket_names), team_id=_team_id())
-              .returning(TICKETS.c.id, TICKETS.c.team_id))
+    ticket = _insert_ticket(ticket_names)
     message = (insert(MESSAGES)
                .values(**_binds(MESSAGES, "m_", message_names), ticket_id=bindparam("ticket_id"))
                .returning(MESSAGES.c.id))

@@ -1,5 +1,6 @@
 """Help-centre authoring in the agent console (/console/kb): authors, supervisors, admins."""
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -11,8 +12,8 @@ from kefu.accounts.models import Agent, Role
 from kefu.core.errors import Forbidden, InvalidInput, KefuError
 from kefu.kb import feedback, queries
 from kefu.kb import service as kb
-from kefu.kb.models import KbArticle
-from kefu.kb.schemas import ArticleInput
+from kefu.kb.models import KbArticle, KbArticleVersion
+from kefu.kb.schemas import ArticleInput, VersionInput
 from kefu.web.deps import CurrentAgent, DbSession, Lang, rollback
 from kefu.web.forms import read_form
 from kefu.web.templating import render
@@ -42,22 +43,18 @@ def _article_form(article: KbArticle) -> dict[str, str]:
     """The editor's fields: the draft of changes when there is one, else the article."""
     pending = kb.pending_input(article)
     if pending is not None:
-        return _input_form(pending)
-    form = {"slug": article.slug, "category": article.category.slug,
-            "position": str(article.position), "context_keys": ", ".join(article.context_keys)}
-    for lang, suffix in LANG_FIELDS.items():
-        version = article.version(lang)
-        form[f"title_{suffix}"] = version.title if version else ""
-        form[f"body_{suffix}"] = version.body if version else ""
-        form[f"questions_{suffix}"] = "\n".join(version.questions) if version else ""
-    return form
+        return _form_fields(pending.slug, pending.category, pending.position,
+                            pending.context_keys, pending.versions)
+    return _form_fields(article.slug, article.category.slug, article.position,
+                        article.context_keys, {v.lang: v for v in article.versions})
 
 
-def _input_form(data: ArticleInput) -> dict[str, str]:
-    form = {"slug": data.slug, "category": data.category, "position": str(data.position),
-            "context_keys": ", ".join(data.context_keys)}
+def _form_fields(slug: str, category: str, position: int, context_keys: list[str],
+                 versions: Mapping[str, VersionInput | KbArticleVersion]) -> dict[str, str]:
+    form = {"slug": slug, "category": category, "position": str(position),
+            "context_keys": ", ".join(context_keys)}
     for lang, suffix in LANG_FIELDS.items():
-        version = data.versions.get(lang)
+        version = versions.get(lang)
         form[f"title_{suffix}"] = version.title if version else ""
         form[f"body_{suffix}"] = version.body if version else ""
         form[f"questions_{suffix}"] = "\n".join(version.questions) if version else ""
