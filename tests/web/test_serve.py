@@ -12,6 +12,16 @@ import httpx
 
 from kefu.bench.server import free_port
 
+PREPARE = """
+import asyncio
+from kefu.core.db import make_engine, make_session_factory
+from kefu.core.settings import Settings
+from kefu.web.bootstrap import prepare
+settings = Settings()
+engine = make_engine(settings.database_url)
+asyncio.run(prepare(engine, make_session_factory(engine), settings))
+"""
+
 
 def _listening_sockets(port: int) -> int:
     out = subprocess.run(["ss", "-ltnH", f"( sport = :{port} )"], capture_output=True,
@@ -23,9 +33,10 @@ def test_two_workers_listen_on_sockets_of_their_own(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_")}
     env.update({"KEFU_DATA_DIR": str(tmp_path), "KEFU_ENVIRONMENT": "test",
                 "KEFU_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'kefu.db'}"})
-    # Migrated first, as `kefu run` does before it starts the workers.
-    subprocess.run([sys.executable, "-m", "kefu.cli", "db", "upgrade"], env=env, check=True,
-                   cwd=tmp_path, capture_output=True)
+    # Migrated and seeded first, as `kefu run` does before it starts the workers: two
+    # workers seeding an empty database at once would race on the same rows.
+    subprocess.run([sys.executable, "-c", PREPARE], env=env, check=True, cwd=tmp_path,
+                   capture_output=True)
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "kefu.web.serve", "--workers", "2",
                                "--port", str(port), "--no-access-log"], env=env, cwd=tmp_path,

@@ -8,7 +8,8 @@ its own and the kernel spreads new connections over them. Where the option is mi
 uvicorn's shared socket serves as before.
 
 `python -m kefu.web.serve --workers N` is what `kefu run --workers N` and the ticket
-benchmark start.
+benchmark start, each after migrating and seeding the database once: every worker's
+start-up checks that too, and several doing it first on an empty database would race.
 """
 
 import argparse
