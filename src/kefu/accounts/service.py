@@ -21,6 +21,7 @@ from kefu.accounts.models import (
 from kefu.accounts.passwords import hash_password, verify_password
 from kefu.accounts.tokens import digest, new_secret
 from kefu.core.clock import utcnow
+from kefu.core.driver import Database, first
 from kefu.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from kefu.security.audit import record
 
@@ -193,15 +194,18 @@ class ApiCaller:
     name: str
 
 
-async def check_api_token(*, db: AsyncSession, secret: str, scope: str) -> ApiCaller:
+async def check_api_token(*, db: Database, secret: str, scope: str) -> ApiCaller:
     """One plain read of the token and its agent, on every API call and never cached:
     a revoked token or a deactivated agent is locked out at once (SECURITY.md)."""
-    row = (await db.execute(TOKEN_CHECK, {"token_hash": digest(secret)})).first()
-    if row is None or row.revoked_at is not None or not row.active:
+    row = await first(db, TOKEN_CHECK, {"token_hash": digest(secret)})
+    if row is None:
         raise Unauthorized("Invalid API token.")
-    if not scopes_allow(row.scopes, scope):
+    scopes, revoked_at, agent_id, name, active = row
+    if revoked_at is not None or not active:
+        raise Unauthorized("Invalid API token.")
+    if not scopes_allow(scopes, scope):
         raise Unauthorized("This token lacks the scope for this call.")
-    return ApiCaller(row.id, row.name)
+    return ApiCaller(agent_id, name)
 
 
 async def authenticate_api_token(*, db: AsyncSession, secret: str, scope: str) -> Agent:

@@ -28,9 +28,12 @@ class Customer(Base):
 
 @dataclass(frozen=True)
 class Contact:
-    """What a write needs to know of a customer, read without loading the ORM row."""
+    """What a write needs to know of a customer, read without loading the ORM row.
 
-    id: int
+    `id` is None for a customer not written yet: an integrator named someone new, and the
+    customer row is written in the same statement as their first ticket."""
+
+    id: int | None
     email: str | None
     uid: str | None
     name: str

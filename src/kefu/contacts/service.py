@@ -4,16 +4,14 @@ import hashlib
 import hmac
 from typing import Any, cast
 
-from sqlalchemy import CompoundSelect, Table, bindparam, case, exists, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Select, Table, bindparam, case, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.accounts.passwords import hash_password, verify_password
 from kefu.contacts.models import Contact, Customer
 from kefu.core.clock import utcnow
-from kefu.core.db import dialect_name
+from kefu.core.driver import Database, first
 from kefu.core.errors import Conflict, InvalidInput, Unauthorized
 from kefu.security.audit import record
 
@@ -98,70 +96,42 @@ async def authenticate(*, db: AsyncSession, email: str, password: str) -> Custom
     return customer
 
 
-async def contact_for_api(
-    *, db: AsyncSession, email: str | None, uid: str | None
-) -> Contact:
-    """Find or create the customer an integrator names; the token is trusted for UIDs.
+class ContactTaken(Conflict):
+    """A customer written meanwhile holds the new contact's address or UID: nothing of
+    the write that was to create them was kept; find them again and retry."""
 
-    An email names the customer first, then a UID. Plain column reads and an insert that
-    yields to a concurrent one (ON CONFLICT DO NOTHING, then read again): this runs on
-    every API ticket create, and two requests for the same new address must not fail.
+    def __init__(self) -> None:
+        super().__init__("That contact changed while the ticket was being created; retry.")
+
+
+async def contact_for_api(*, db: Database, email: str | None, uid: str | None) -> Contact:
+    """The customer an integrator names (an email first, then a UID; the token is trusted
+    for UIDs), or, for someone new, an unwritten contact (id None) that the ticket's own
+    statement writes (`new_contact_values`): one read and no separate commit per create.
     """
     if not email and not uid:
         raise InvalidInput("Give contact_email or contact_uid.")
     address = normalise_email(email) if email else None
-    values = {"email": address, "uid": uid or None, "name": "", "lang": "en",
-              "created_at": utcnow()}
-    if dialect_name(db) == "postgresql":
-        row = (await db.execute(FIND_OR_INSERT_PG, values)).first()
-    else:
-        found = await _find_contact(db, address, uid)
-        if found is not None:
-            return found
-        row = (await db.execute(INSERT_SQLITE, values)).first()
-    if row is None:  # another request created it (or holds the UID) in the meantime
-        found = await _find_contact(db, address, uid)
-        if found is None:
-            raise Conflict("That contact changed while the ticket was being created; retry.")
-        return found
-    return Contact(*row)
+    row = await first(db, FIND_CONTACT, {"email": address, "uid": uid or None})
+    if row is not None:
+        return Contact(*row)
+    return Contact(None, address, uid or None, "", "en", None)
+
+
+def new_contact_values(contact: Contact) -> dict[str, Any]:
+    """The columns of an unwritten contact's customer row."""
+    return {"email": contact.email, "uid": contact.uid, "name": contact.name,
+            "lang": contact.lang, "created_at": utcnow()}
+
+
+def _find_contact_statement() -> Select[Any]:
+    """The customer with that email, else the one with that UID: one indexed read."""
+    c = CUSTOMERS.c
+    email, uid = bindparam("email", type_=c.email.type), bindparam("uid", type_=c.uid.type)
+    return (select(c.id, c.email, c.uid, c.name, c.lang, c.anti_phishing_code)
+            .where(or_(c.email == email, c.uid == uid))
+            .order_by(case((c.email == email, 0), else_=1)).limit(1))
 
 
 # Built once and reused with bind parameters: this runs on every API ticket create.
-CONTACT_COLUMNS = (CUSTOMERS.c.id, CUSTOMERS.c.email, CUSTOMERS.c.uid, CUSTOMERS.c.name,
-                   CUSTOMERS.c.lang, CUSTOMERS.c.anti_phishing_code)
-CONTACT_BY = {
-    column.key: select(*CONTACT_COLUMNS).where(column == bindparam("value"))
-    for column in (CUSTOMERS.c.email, CUSTOMERS.c.uid)
-}
-
-
-NEW_CONTACT = {name: bindparam(name, type_=CUSTOMERS.c[name].type)
-               for name in ("email", "uid", "name", "lang", "created_at")}
-INSERT_SQLITE = (sqlite_insert(CUSTOMERS).values(NEW_CONTACT).on_conflict_do_nothing()
-                 .returning(*CONTACT_COLUMNS))
-
-
-def _find_or_insert_pg() -> CompoundSelect[Any]:
-    """One round trip: the customer with that email (else that UID), or a new one."""
-    c = CUSTOMERS.c
-    found = (select(*CONTACT_COLUMNS)
-             .where(or_(c.email == NEW_CONTACT["email"], c.uid == NEW_CONTACT["uid"]))
-             .order_by(case((c.email == NEW_CONTACT["email"], 0), else_=1)).limit(1)
-             .cte("found"))
-    new_row = select(*NEW_CONTACT.values()).where(~exists(select(found.c.id)))
-    inserted = (pg_insert(CUSTOMERS).from_select(list(NEW_CONTACT), new_row)
-                .on_conflict_do_nothing().returning(*CONTACT_COLUMNS).cte("inserted"))
-    return select(found).union_all(select(inserted))
-
-
-FIND_OR_INSERT_PG = _find_or_insert_pg()
-
-
-async def _find_contact(db: AsyncSession, email: str | None, uid: str | None) -> Contact | None:
-    for key, value in (("email", email), ("uid", uid)):
-        if value:
-            row = (await db.execute(CONTACT_BY[key], {"value": value})).first()
-            if row is not None:
-                return Contact(*row)
-    return None
+FIND_CONTACT = _find_contact_statement()

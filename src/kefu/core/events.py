@@ -39,12 +39,17 @@ def emit(db: AsyncSession, name: str, **data: Any) -> None:
     db.sync_session.info.setdefault(_PENDING_KEY, []).append(Event(name, data))
 
 
+def publish(item: Event) -> None:
+    """Deliver now: for changes already committed (a statement run outside a session)."""
+    for subscriber in list(_subscribers[item.name]):
+        subscriber(item)
+
+
 @event.listens_for(Session, "after_commit")
 def _deliver(session: Session) -> None:
     pending: list[Event] = session.info.pop(_PENDING_KEY, [])
     for item in pending:
-        for subscriber in list(_subscribers[item.name]):
-            subscriber(item)
+        publish(item)
 
 
 @event.listens_for(Session, "after_rollback")

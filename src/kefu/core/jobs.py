@@ -89,6 +89,11 @@ def announce(db: AsyncSession, kind: str) -> None:
     events.emit(db, JOB_ENQUEUED, kind=kind)
 
 
+def enqueued_event(kind: str) -> events.Event:
+    """What `announce` queues, for writers that deliver their events themselves."""
+    return events.Event(JOB_ENQUEUED, {"kind": kind})
+
+
 def backoff_seconds(attempts: int) -> int:
     return int(min(MAX_BACKOFF_SECONDS, 2 ** min(attempts, 12)))
 

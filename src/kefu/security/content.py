@@ -6,6 +6,7 @@ agent and bot text that asks a customer for a secret is refused here before it i
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,17 +39,25 @@ class Cleaned:
 
 
 def clean_inbound(db: AsyncSession, text: str, *, where: str) -> Cleaned:
-    """The text with secrets masked; records and announces what kinds were found.
+    """The text with secrets masked; records and announces what kinds were found."""
+    cleaned = scan_inbound(text)
+    if cleaned.kinds:
+        finding = masked_finding(cleaned, where=where)
+        record(db, actor=("system", None), action=SECRET_MASKED, detail=finding)
+        events.emit(db, SECRET_MASKED, **finding)
+    return cleaned
 
-    Only the kinds reach the audit log and the event, never the secret or the text.
-    """
+
+def scan_inbound(text: str) -> Cleaned:
+    """The text with secrets masked, recording nothing: for writers that put the audit
+    entry (`masked_finding`) into their own statement."""
     result = mask_secrets(text)
-    if result.masked:
-        kinds = sorted(result.kinds)
-        record(db, actor=("system", None), action=SECRET_MASKED,
-               detail={"kinds": kinds, "where": where, "severe": result.severe})
-        events.emit(db, SECRET_MASKED, kinds=kinds, where=where, severe=result.severe)
     return Cleaned(result.text, frozenset(result.kinds), result.severe)
+
+
+def masked_finding(cleaned: Cleaned, *, where: str) -> dict[str, Any]:
+    """What the audit entry and the event say of masked text: the kinds, never the text."""
+    return {"kinds": sorted(cleaned.kinds), "where": where, "severe": cleaned.severe}
 
 
 def check_agent_outbound(db: AsyncSession, text: str, *, agent_id: int | None, where: str) -> None:

@@ -12,15 +12,23 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from kefu.accounts.models import Agent, Team
 from kefu.contacts.models import Contact, Customer
+from kefu.contacts.service import ContactTaken, new_contact_values
 from kefu.core import events
 from kefu.core.clock import utcnow
+from kefu.core.driver import Database, emit_after_commit
 from kefu.core.errors import InvalidInput
 from kefu.core.i18n import translate
 from kefu.core.ids import ticket_reference
-from kefu.core.jobs import announce, job_values
+from kefu.core.jobs import enqueued_event, job_values
 from kefu.notifications.service import SEND_EMAIL, customer_email_payload, queue_customer_email
 from kefu.security.audit import entry_values, record
-from kefu.security.content import check_agent_outbound, clean_inbound
+from kefu.security.content import (
+    SECRET_MASKED,
+    check_agent_outbound,
+    clean_inbound,
+    masked_finding,
+    scan_inbound,
+)
 from kefu.security.guard import mask_secrets
 from kefu.tickets.files import CheckedFile, FileStore
 from kefu.tickets.models import (
@@ -80,7 +88,7 @@ async def _team(db: AsyncSession, slug: str) -> Team | None:
 
 async def create_ticket(
     *,
-    db: AsyncSession,
+    db: Database,
     store: FileStore,
     customer: Contact,
     fields: TicketFields,
@@ -89,16 +97,24 @@ async def create_ticket(
     priority: Priority | None = None,
     actor: Author | None = None,
 ) -> CreatedTicket:
-    subject = clean_inbound(db, fields.subject, where="ticket")
-    description = clean_inbound(db, fields.description, where="ticket")
-    outcome = clean_inbound(db, fields.desired_outcome or "", where="ticket")
+    """Write the ticket, its first message, audit entries and notification job together.
+
+    On a session they commit with it; directly on the driver (`kefu.core.driver`, for
+    PostgreSQL) they are one statement that commits by itself, and attachments, which
+    need a transaction around several writes, are refused.
+    """
+    if files and not isinstance(db, AsyncSession):
+        raise ValueError("attachments need a session: a direct write is one statement")
+    subject = scan_inbound(fields.subject)
+    description = scan_inbound(fields.description)
+    outcome = scan_inbound(fields.desired_outcome or "")
     exposed = subject + description + outcome
     incident = exposed.severe or is_security_incident(f"{subject.text}\n{description.text}")
     category, team_slug, chosen = _route(fields.category, priority, incident=incident)
     now = utcnow()
     reference = ticket_reference()
     ticket: dict[str, Any] = {
-        "reference": reference, "customer_id": customer.id, "subject": subject.text,
+        "reference": reference, "subject": subject.text,
         "description": description.text, "category": category, "status": Status.NEW,
         "priority": chosen, "priority_rank": PRIORITY_RANK[chosen], "channel": channel,
         "assignee_id": None, "uid": fields.uid or customer.uid,
@@ -107,22 +123,38 @@ async def create_ticket(
         "desired_outcome": outcome.text or None, "created_at": now, "updated_at": now,
     }
     author = Author.of_customer(customer)
-    message = {"author_type": author.kind, "author_id": author.id,
-               "author_name": author.name[:100], "body": description.text,
-               "internal": False, "created_at": now}
+    message = {"author_type": author.kind, "author_name": author.name[:100],
+               "body": description.text, "internal": False, "created_at": now}
+    # A customer not written yet is written by the same statement, which gives the id.
+    new_customer = None if customer.id is not None else new_contact_values(customer)
+    if customer.id is not None:
+        ticket["customer_id"] = message["author_id"] = customer.id
     who = actor or author
-    audit = entry_values(actor=(who.kind, who.id), action="ticket.created",
-                         target=("ticket", reference),
-                         detail={"category": category, "channel": channel,
-                                 "secrets_masked": sorted(exposed.kinds),
-                                 "security_incident": incident})
+    audits = [entry_values(actor=(who.kind, who.id), action="ticket.created",
+                           target=("ticket", reference),
+                           detail={"category": category, "channel": channel,
+                                   "secrets_masked": sorted(exposed.kinds),
+                                   "security_incident": incident})]
+    after: list[events.Event] = []
+    if exposed.kinds:
+        finding = masked_finding(exposed, where="ticket")
+        audits.append(entry_values(actor=("system", None), action=SECRET_MASKED,
+                                   detail=finding))
+        after.append(events.Event(SECRET_MASKED, finding))
     email = _created_email(customer, reference, subject.text)
     job = None if email is None else job_values(kind=SEND_EMAIL, payload=email)
-    written = await insert_new_ticket(db, NewTicketRows(ticket, team_slug, message, audit, job))
-    attachments = await _store_files(db, store, written.ticket_id, written.message_id, files)
+    written = await insert_new_ticket(
+        db, NewTicketRows(ticket, team_slug, message, tuple(audits), job, new_customer))
+    if written is None:
+        raise ContactTaken()
+    attachments = (await _store_files(db, store, written.ticket_id, written.message_id, files)
+                   if isinstance(db, AsyncSession) else [])
     if job is not None:
-        announce(db, SEND_EMAIL)
-    events.emit(db, TICKET_CREATED, reference=reference, team_id=written.team_id)
+        after.append(enqueued_event(SEND_EMAIL))
+    after.append(events.Event(TICKET_CREATED, {"reference": reference,
+                                               "team_id": written.team_id}))
+    for item in after:
+        emit_after_commit(db, item)
     detail = TicketDetail(
         **ticket, team=team_slug if written.team_id is not None else None,
         assignee_email=None, contact_email=customer.email, rating=None,

@@ -1,22 +1,28 @@
 """Writing a new ticket in as few round trips as the database allows.
 
 Every channel's new ticket lands here, so this is the desk's busiest write. PostgreSQL
-takes the ticket, its first message, the audit entry and the notification job in ONE
-statement (data-modifying CTEs: one parse, one round trip, atomic on its own); SQLite,
-in-process and without round trips, gets one INSERT each. Both run in the caller's
-transaction, as plain Core statements: the ORM's unit of work cost more CPU than the
-database did on this path.
+takes the ticket, its first message, the audit entries, the notification job and, for
+someone new, the customer in ONE statement (data-modifying CTEs: one parse, one round
+trip, atomic on its own); SQLite, in-process and without round trips, gets one INSERT
+each. Both are plain Core statements: the ORM's unit of work cost more CPU than the
+database did on this path. On a session they run in its transaction; on PostgreSQL
+they may also run directly on the driver (`kefu.core.driver`), where the one statement
+commits by itself.
 """
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Executable, Select, Table, bindparam, insert, select
+from sqlalchemy import Executable, Select, Table, bindparam, insert, select, union_all
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.accounts.models import Team
-from kefu.core.db import dialect_name
+from kefu.contacts.models import Customer
+from kefu.core.driver import Database, dialect_of, first
 from kefu.core.jobs import Job
 from kefu.security.audit import AuditEntry
 from kefu.tickets.models import Ticket, TicketMessage
@@ -26,17 +32,21 @@ MESSAGES = cast(Table, TicketMessage.__table__)
 AUDIT = cast(Table, AuditEntry.__table__)
 JOBS = cast(Table, Job.__table__)
 TEAMS = cast(Table, Team.__table__)
+CUSTOMERS = cast(Table, Customer.__table__)
 
 
 @dataclass(frozen=True)
 class NewTicketRows:
     """The columns to write; ids are the database's to assign."""
 
-    ticket: dict[str, Any]  # without id and team_id
+    ticket: dict[str, Any]  # without id and team_id (and customer_id for a new customer)
     team_slug: str  # resolved to team_id inside the insert: no separate lookup
-    message: dict[str, Any]  # without id and ticket_id
-    audit: dict[str, Any]
+    message: dict[str, Any]  # without id and ticket_id (and author_id for a new customer)
+    audits: tuple[dict[str, Any], ...]  # entries with the same columns
     job: dict[str, Any] | None  # the notification, when the customer has an address
+    # A customer to write first, whose id becomes the ticket's customer_id and the first
+    # message's author_id. If their email or UID is taken meanwhile, nothing is written.
+    customer: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -44,28 +54,38 @@ class WrittenTicket:
     ticket_id: int
     team_id: int | None  # None when the routed team no longer exists
     message_id: int
+    customer_id: int
 
 
-async def insert_new_ticket(db: AsyncSession, rows: NewTicketRows) -> WrittenTicket:
-    if dialect_name(db) == "postgresql":
+async def insert_new_ticket(db: Database, rows: NewTicketRows) -> WrittenTicket | None:
+    """The ids written, or None when the new customer's address or UID was taken."""
+    if dialect_of(db) == "postgresql":
         return await _in_one_statement(db, rows)
+    assert isinstance(db, AsyncSession)  # only PostgreSQL has a direct path
     return await _one_by_one(db, rows)
 
 
 # Statements are built once per shape, with bind parameters, and reused: building an
 # INSERT from values and computing its cache key cost more CPU than running it.
-Shape = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...] | None]
+# (ticket, message, (audit columns, entries), job or None, customer or None)
+Shape = tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, ...], int],
+              tuple[str, ...] | None, tuple[str, ...] | None]
+
+
+def _columns(values: dict[str, Any] | None) -> tuple[str, ...] | None:
+    return None if values is None else tuple(values)
 
 
 def _shape(rows: NewTicketRows) -> Shape:
-    return (tuple(rows.ticket), tuple(rows.message), tuple(rows.audit),
-            tuple(rows.job) if rows.job is not None else None)
+    return (tuple(rows.ticket), tuple(rows.message), (tuple(rows.audits[0]), len(rows.audits)),
+            _columns(rows.job), _columns(rows.customer))
 
 
 def _params(rows: NewTicketRows) -> dict[str, Any]:
     params = {"team_slug": rows.team_slug}
-    for prefix, values in (("t_", rows.ticket), ("m_", rows.message), ("a_", rows.audit),
-                           ("j_", rows.job or {})):
+    audits = ((f"a{i}_", entry) for i, entry in enumerate(rows.audits))
+    for prefix, values in (("t_", rows.ticket), ("m_", rows.message), *audits,
+                           ("j_", rows.job or {}), ("c_", rows.customer or {})):
         params.update({prefix + name: value for name, value in values.items()})
     return params
 
@@ -74,54 +94,87 @@ def _binds(table: Table, prefix: str, names: tuple[str, ...]) -> dict[str, Any]:
     return {name: bindparam(prefix + name, type_=table.c[name].type) for name in names}
 
 
-def _insert_ticket(names: tuple[str, ...]) -> Any:
-    """INSERT of the ticket, its team looked up by slug inside it, returning id and team."""
-    team_id = select(TEAMS.c.id).where(TEAMS.c.slug == bindparam("team_slug")).scalar_subquery()
-    return (insert(TICKETS).values(**_binds(TICKETS, "t_", names), team_id=team_id)
-            .returning(TICKETS.c.id, TICKETS.c.team_id))
+def _team_id() -> Any:
+    return select(TEAMS.c.id).where(TEAMS.c.slug == bindparam("team_slug")).scalar_subquery()
 
 
-@functools.lru_cache(maxsize=16)
+def _selected(table: Table, prefix: str, names: tuple[str, ...]) -> list[Any]:
+    return [bind.label(name) for name, bind in _binds(table, prefix, names).items()]
+
+
+@functools.lru_cache(maxsize=32)
 def _one_statement(shape: Shape) -> Select[Any]:
-    ticket_names, message_names, audit_names, job_names = shape
-    ticket = _insert_ticket(ticket_names).cte("new_ticket")
-    message_values = select(ticket.c.id.label("ticket_id"), *(
-        bind.label(name) for name, bind in _binds(MESSAGES, "m_", message_names).items()))
-    message = (insert(MESSAGES)
-               .from_select(["ticket_id", *message_names], message_values)
-               .returning(MESSAGES.c.id, MESSAGES.c.ticket_id).cte("new_message"))
-    # PostgreSQL runs every data-modifying CTE to completion even when the final SELECT
-    # does not read it; add_cte makes SQLAlchemy render the ones it does not reference.
+    ticket_names, message_names, (audit_names, audits), job_names, customer_names = shape
+    returned = (TICKETS.c.id, TICKETS.c.team_id, TICKETS.c.customer_id)
+    if customer_names is None:
+        ticket = (insert(TICKETS).values(**_binds(TICKETS, "t_", ticket_names),
+                                         team_id=_team_id()).returning(*returned))
+    else:
+        # ON CONFLICT DO NOTHING: a customer created meanwhile leaves this CTE, and so
+        # everything selected from it below, empty; the caller finds them and retries.
+        customer = (pg_insert(CUSTOMERS).values(**_binds(CUSTOMERS, "c_", customer_names))
+                    .on_conflict_do_nothing().returning(CUSTOMERS.c.id).cte("new_customer"))
+        values = select(*_selected(TICKETS, "t_", ticket_names), _team_id().label("team_id"),
+                        customer.c.id.label("customer_id"))
+        ticket = (insert(TICKETS)
+                  .from_select([*ticket_names, "team_id", "customer_id"], values)
+                  .returning(*returned))
+    new_ticket = ticket.cte("new_ticket")
+    authored = () if "author_id" in message_names else (new_ticket.c.customer_id,)
+    message = (insert(MESSAGES).from_select(
+        ["ticket_id", *(["author_id"] if authored else []), *message_names],
+        select(new_ticket.c.id, *authored, *_selected(MESSAGES, "m_", message_names)))
+        .returning(MESSAGES.c.id, MESSAGES.c.ticket_id).cte("new_message"))
+    # Selected FROM new_ticket, so they are written only with it. PostgreSQL runs every
+    # data-modifying CTE even when the final SELECT does not read it; add_cte makes
+    # SQLAlchemy render the ones it does not reference.
+    audit_rows = union_all(*(select(*_selected(AUDIT, f"a{i}_", audit_names))
+                             .select_from(new_ticket) for i in range(audits)))
     query: Select[Any] = (
-        select(ticket.c.id, ticket.c.team_id, message.c.id)
-        .join_from(ticket, message, ticket.c.id == message.c.ticket_id)
-        .add_cte(insert(AUDIT).values(**_binds(AUDIT, "a_", audit_names)).cte("new_audit")))
+        select(new_ticket.c.id, new_ticket.c.team_id, message.c.id, new_ticket.c.customer_id)
+        .join_from(new_ticket, message, new_ticket.c.id == message.c.ticket_id)
+        .add_cte(insert(AUDIT).from_select(list(audit_names), audit_rows).cte("new_audit")))
     if job_names is not None:
-        query = query.add_cte(
-            insert(JOBS).values(**_binds(JOBS, "j_", job_names)).cte("new_job"))
+        job_row = select(*_selected(JOBS, "j_", job_names)).select_from(new_ticket)
+        query = query.add_cte(insert(JOBS).from_select(list(job_names), job_row).cte("new_job"))
     return query
 
 
-async def _in_one_statement(db: AsyncSession, rows: NewTicketRows) -> WrittenTicket:
-    ticket_id, team_id, message_id = (
-        await db.execute(_one_statement(_shape(rows)), _params(rows))).one()
-    return WrittenTicket(ticket_id, team_id, message_id)
+async def _in_one_statement(db: Database, rows: NewTicketRows) -> WrittenTicket | None:
+    row = await first(db, _one_statement(_shape(rows)), _params(rows))
+    return None if row is None else WrittenTicket(*row)
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=4)
+def _new_customer_sqlite(names: tuple[str, ...]) -> Executable:
+    return (sqlite_insert(CUSTOMERS).values(**_binds(CUSTOMERS, "c_", names))
+            .on_conflict_do_nothing().returning(CUSTOMERS.c.id))
+
+
+@functools.lru_cache(maxsize=32)
 def _separate_statements(shape: Shape) -> tuple[Executable, ...]:
-    ticket_names, message_names, audit_names, job_names = shape
-    ticket = _insert_ticket(ticket_names)
+    ticket_names, message_names, (audit_names, audits), job_names, _customer = shape
+    ticket = (insert(TICKETS).values(**_binds(TICKETS, "t_", ticket_names), team_id=_team_id())
+              .returning(TICKETS.c.id, TICKETS.c.team_id))
     message = (insert(MESSAGES)
                .values(**_binds(MESSAGES, "m_", message_names), ticket_id=bindparam("ticket_id"))
                .returning(MESSAGES.c.id))
-    audit = insert(AUDIT).values(**_binds(AUDIT, "a_", audit_names))
+    audit = insert(AUDIT).values([_binds(AUDIT, f"a{i}_", audit_names) for i in range(audits)])
     if job_names is None:
         return ticket, message, audit
     return ticket, message, audit, insert(JOBS).values(**_binds(JOBS, "j_", job_names))
 
 
-async def _one_by_one(db: AsyncSession, rows: NewTicketRows) -> WrittenTicket:
+async def _one_by_one(db: AsyncSession, rows: NewTicketRows) -> WrittenTicket | None:
+    if rows.customer is not None:
+        names = tuple(rows.customer)
+        params = {f"c_{name}": value for name, value in rows.customer.items()}
+        customer_id = (await db.execute(_new_customer_sqlite(names), params)).scalar()
+        if customer_id is None:
+            return None
+        rows = dataclasses.replace(
+            rows, customer=None, ticket={**rows.ticket, "customer_id": customer_id},
+            message={**rows.message, "author_id": customer_id})
     ticket, message, *rest = _separate_statements(_shape(rows))
     params = _params(rows)
     ticket_id, team_id = (await db.execute(ticket, params)).one()
@@ -129,4 +182,4 @@ async def _one_by_one(db: AsyncSession, rows: NewTicketRows) -> WrittenTicket:
     message_id = (await db.execute(message, params)).scalar_one()
     for statement in rest:
         await db.execute(statement, params)
-    return WrittenTicket(ticket_id, team_id, message_id)
+    return WrittenTicket(ticket_id, team_id, message_id, rows.ticket["customer_id"])

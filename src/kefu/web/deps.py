@@ -130,7 +130,8 @@ async def optional_customer(request: Request, db: DbSession, settings: Settings)
 MaybeCustomer = Annotated[Customer | None, Depends(optional_customer)]
 
 
-def _bearer(request: Request) -> str:
+async def bearer_secret(request: Request) -> str:
+    """The API token as sent, not yet checked (callers check it against its scope)."""
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
@@ -138,24 +139,19 @@ def _bearer(request: Request) -> str:
     return secret.strip()
 
 
-async def api_reader(request: Request, db: DbSession) -> Agent:
-    return await accounts.authenticate_api_token(db=db, secret=_bearer(request),
-                                                 scope="tickets:read")
+BearerSecret = Annotated[str, Depends(bearer_secret)]
 
 
-async def api_writer(request: Request, db: DbSession) -> Agent:
-    return await accounts.authenticate_api_token(db=db, secret=_bearer(request),
-                                                 scope="tickets:write")
+async def api_reader(secret: BearerSecret, db: DbSession) -> Agent:
+    return await accounts.authenticate_api_token(db=db, secret=secret, scope="tickets:read")
 
 
-async def api_creator(request: Request, db: DbSession) -> accounts.ApiCaller:
-    # Creating needs only the caller's id and name: one read fewer than a full agent.
-    return await accounts.check_api_token(db=db, secret=_bearer(request), scope="tickets:write")
+async def api_writer(secret: BearerSecret, db: DbSession) -> Agent:
+    return await accounts.authenticate_api_token(db=db, secret=secret, scope="tickets:write")
 
 
 ApiReader = Annotated[Agent, Depends(api_reader)]
 ApiWriter = Annotated[Agent, Depends(api_writer)]
-ApiCreator = Annotated[accounts.ApiCaller, Depends(api_creator)]
 
 
 async def rollback(db: AsyncSession, *keep: object) -> None:
