@@ -13,7 +13,9 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", url)
+    # The option goes through ConfigParser interpolation: a '%' (a percent-encoded
+    # password, a socket path) must be doubled or the upgrade fails.
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 
