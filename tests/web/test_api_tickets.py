@@ -168,3 +168,23 @@ async def test_a_revoked_token_or_deactivated_agent_is_refused_at_once(desk: Des
             await db.commit()
         refused = await api.post("/api/v1/tickets", json=body)
         assert refused.status_code == 401, lock_out
+
+
+async def test_a_refused_create_writes_no_customer_and_no_ticket(desk: Desk) -> None:
+    """The token is read with the customer's row (tickets.intake): a refusal writes nothing."""
+    from sqlalchemy import func, select
+
+    from kefu.contacts.models import Customer
+    from kefu.tickets.models import Ticket
+
+    reader, _ = await make_token(desk, scopes=("tickets:read",))
+    stranger = desk.client()
+    stranger.headers["authorization"] = "Bearer kefu_not-a-real-token"
+    for client in (reader, stranger):
+        email = unique_email()
+        body = {**NEW_TICKET, "contact_email": email, "subject": f"refused {email}"}
+        assert (await client.post("/api/v1/tickets", json=body)).status_code == 401
+        async with desk.app.state.session_factory() as db:
+            for column, value in ((Customer.email, email), (Ticket.subject, body["subject"])):
+                count = await db.execute(select(func.count()).where(column == value))
+                assert count.scalar_one() == 0

@@ -1,5 +1,6 @@
 """Agent and team administration, logins, TOTP and API tokens. The only writers here."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -197,7 +198,11 @@ class ApiCaller:
 async def check_api_token(*, db: Database, secret: str, scope: str) -> ApiCaller:
     """One plain read of the token and its agent, on every API call and never cached:
     a revoked token or a deactivated agent is locked out at once (SECURITY.md)."""
-    row = await first(db, TOKEN_CHECK, {"token_hash": digest(secret)})
+    return api_caller(await first(db, TOKEN_CHECK, {"token_hash": digest(secret)}), scope)
+
+
+def api_caller(row: Sequence[Any] | None, scope: str) -> ApiCaller:
+    """The caller from TOKEN_CHECK's columns (None: no such token), or Unauthorized."""
     if row is None:
         raise Unauthorized("Invalid API token.")
     scopes, revoked_at, agent_id, name, active = row

@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, bindparam, case, or_, select
@@ -109,13 +110,22 @@ async def contact_for_api(*, db: Database, email: str | None, uid: str | None) -
     for UIDs), or, for someone new, an unwritten contact (id None) that the ticket's own
     statement writes (`new_contact_values`): one read and no separate commit per create.
     """
+    named = contact_names(email, uid)
+    return contact_found(await first(db, FIND_CONTACT, named), named)
+
+
+def contact_names(email: str | None, uid: str | None) -> dict[str, str | None]:
+    """FIND_CONTACT's parameters: the normalised address and the UID."""
     if not email and not uid:
         raise InvalidInput("Give contact_email or contact_uid.")
-    address = normalise_email(email) if email else None
-    row = await first(db, FIND_CONTACT, {"email": address, "uid": uid or None})
+    return {"email": normalise_email(email) if email else None, "uid": uid or None}
+
+
+def contact_found(row: Sequence[Any] | None, named: dict[str, str | None]) -> Contact:
+    """The contact from FIND_CONTACT's columns, or an unwritten one (row None)."""
     if row is not None:
         return Contact(*row)
-    return Contact(None, address, uid or None, "", "en", None)
+    return Contact(None, named["email"], named["uid"], "", "en", None)
 
 
 def new_contact_values(contact: Contact) -> dict[str, Any]:
