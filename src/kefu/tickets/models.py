@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kefu.accounts.models import Agent, Team
@@ -39,11 +39,17 @@ class Priority(StrEnum):
 
 PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
 ACTIVE_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING_CUSTOMER)
+ASSIGNED = "assignee_id IS NOT NULL"
 
 
 class Ticket(Base):
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_team_status", "team_id", "status"),)
+    __table_args__ = (
+        Index("ix_tickets_team_status", "team_id", "status"),
+        # Only assigned tickets: a new ticket (unassigned) adds no entry on its create.
+        Index("ix_tickets_assignee_id", "assignee_id", postgresql_where=text(ASSIGNED),
+              sqlite_where=text(ASSIGNED)),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
@@ -56,9 +62,7 @@ class Ticket(Base):
     priority_rank: Mapped[int] = mapped_column(Integer, default=1)
     channel: Mapped[str] = mapped_column(String(16), default="web")
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), nullable=True)
-    assignee_id: Mapped[int | None] = mapped_column(
-        ForeignKey("agents.id"), nullable=True, index=True
-    )
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), nullable=True)
     uid: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     txid: Mapped[str | None] = mapped_column(String(128), nullable=True)
     occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
