@@ -20,7 +20,6 @@ from kefu.tickets.schemas import (
     MessageCreate,
     MessageRead,
     TicketDetail,
-    TicketFields,
     TicketPage,
     TicketUpdate,
 )
@@ -56,11 +55,11 @@ async def _create(db: Database, store: FileStore, secret: str,
     caller, customer = await caller_and_contact(
         db=db, secret=secret, scope="tickets:write", email=body.contact_email,
         uid=body.contact_uid)
-    fields = TicketFields.model_validate(body.model_dump(include=set(TicketFields.model_fields)))
     for _attempt in range(2):
         try:
+            # The body is a validated TicketFields already (ApiTicketCreate extends it).
             return await tickets.create_ticket(
-                db=db, store=store, customer=customer, fields=fields, files=[],
+                db=db, store=store, customer=customer, fields=body, files=[],
                 channel=body.channel, priority=body.priority,
                 actor=Author("agent", caller.agent_id, caller.name))
         except contacts.ContactTaken:
