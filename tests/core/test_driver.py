@@ -12,6 +12,7 @@ from kefu.core import events
 from kefu.core.clock import utcnow
 from kefu.core.db import make_engine
 from kefu.core.driver import Direct, DriverStatement, direct, emit_after_commit, first
+from kefu.core.errors import Unauthorized
 from kefu.core.jobs import Job
 
 JOBS = cast(Table, Job.__table__)
@@ -69,6 +70,12 @@ async def test_a_refused_statement_keeps_the_connection_a_cancelled_one_drops_it
                 await db.first(select(text("1/0")), {})
         async with direct(engine) as db:
             assert await _backend_pid(db) == pid  # the one connection is still good
+        with pytest.raises(Unauthorized):
+            async with direct(engine) as db:
+                await _backend_pid(db)
+                raise Unauthorized("refused between statements")
+        async with direct(engine) as db:
+            assert await _backend_pid(db) == pid  # idle when the error came: kept
 
         async def slow() -> None:
             async with direct(engine) as db:

@@ -1,6 +1,6 @@
 """Prebuilt Core statements run straight on PostgreSQL's driver, for the busiest writes.
 
-An API ticket create is three short statements; through an `AsyncSession` each one cost
+An API ticket create is two short statements; through an `AsyncSession` each one cost
 about 0.4 ms of CPU in SQLAlchemy's session, execution context and greenlet hops, more
 than asyncpg (about 0.15 ms) and more than PostgreSQL spent running it (measured with
 `kefu bench tickets`; see the README). Here the statement is still written in SQLAlchemy
@@ -94,11 +94,19 @@ class Direct:
 
     def __init__(self, connection: Any) -> None:
         self._connection = connection
+        self.interrupted = False  # a statement ended other than by its result or refusal
 
     async def first(self, statement: Executable, params: Mapping[str, Any]
                     ) -> tuple[Any, ...] | None:
         driver = compiled(statement)
-        record = await self._connection.fetchrow(driver.sql, *driver.arguments(params))
+        arguments = driver.arguments(params)
+        try:
+            record = await self._connection.fetchrow(driver.sql, *arguments)
+        except asyncpg.PostgresError:
+            raise  # the server refused it and the connection is ready for the next one
+        except BaseException:
+            self.interrupted = True  # lost, or cancelled half-way (a client gone)
+            raise
         return None if record is None else driver.row(record)
 
 
@@ -107,18 +115,16 @@ async def direct(engine: AsyncEngine) -> AsyncIterator[Direct]:
     if engine.dialect.name != "postgresql":
         raise ValueError("direct statements are for PostgreSQL (asyncpg) only")
     pooled = await engine.raw_connection()
+    db = Direct(pooled.driver_connection)
     try:
-        yield Direct(pooled.driver_connection)
-    except asyncpg.PostgresError:
-        pooled.close()  # the server refused a statement; the connection itself is fine
-        raise
-    except BaseException:
-        # A lost connection, or a statement cancelled half-way (a client gone): the
-        # connection's state is unknown, so it is closed rather than handed to the next.
-        pooled.invalidate()
-        raise
-    else:
-        pooled.close()  # back to the pool; no transaction was opened, so nothing to reset
+        yield db
+    finally:
+        if db.interrupted:
+            # Its state is unknown: closed rather than handed to the next request. An
+            # error between statements (a refused token, say) leaves it idle and fine.
+            pooled.invalidate()
+        else:
+            pooled.close()  # back to the pool; no transaction was opened: nothing to reset
 
 
 Database = AsyncSession | Direct

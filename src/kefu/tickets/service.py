@@ -24,6 +24,7 @@ from kefu.notifications.service import SEND_EMAIL, customer_email_payload, queue
 from kefu.security.audit import entry_values, record
 from kefu.security.content import (
     SECRET_MASKED,
+    Cleaned,
     check_agent_outbound,
     clean_inbound,
     masked_finding,
@@ -129,18 +130,9 @@ async def create_ticket(
     new_customer = None if customer.id is not None else new_contact_values(customer)
     if customer.id is not None:
         ticket["customer_id"] = message["author_id"] = customer.id
-    who = actor or author
-    audits = [entry_values(actor=(who.kind, who.id), action="ticket.created",
-                           target=("ticket", reference),
-                           detail={"category": category, "channel": channel,
-                                   "secrets_masked": sorted(exposed.kinds),
-                                   "security_incident": incident})]
-    after: list[events.Event] = []
-    if exposed.kinds:
-        finding = masked_finding(exposed, where="ticket")
-        audits.append(entry_values(actor=("system", None), action=SECRET_MASKED,
-                                   detail=finding))
-        after.append(events.Event(SECRET_MASKED, finding))
+    audits, after = _created_entries(actor or author, reference, {
+        "category": category, "channel": channel, "secrets_masked": sorted(exposed.kinds),
+        "security_incident": incident}, exposed)
     email = _created_email(customer, reference, subject.text)
     job = None if email is None else job_values(kind=SEND_EMAIL, payload=email)
     written = await insert_new_ticket(
@@ -160,6 +152,21 @@ async def create_ticket(
         assignee_email=None, contact_email=customer.email, rating=None,
         messages=[MessageRead(**message, attachments=[attachment_read(a) for a in attachments])])
     return CreatedTicket(reference, exposed.kinds, detail)
+
+
+def _created_entries(who: Author, reference: str, detail: dict[str, Any], exposed: Cleaned
+                     ) -> tuple[list[dict[str, Any]], list[events.Event]]:
+    """The audit entries of a new ticket, and the events to send once it is written:
+    what was masked is audited once for the whole ticket, by kind, never the text."""
+    audits = [entry_values(actor=(who.kind, who.id), action="ticket.created",
+                           target=("ticket", reference), detail=detail)]
+    after: list[events.Event] = []
+    if exposed.kinds:
+        finding = masked_finding(exposed, where="ticket")
+        audits.append(entry_values(actor=("system", None), action=SECRET_MASKED,
+                                   detail=finding))
+        after.append(events.Event(SECRET_MASKED, finding))
+    return audits, after
 
 
 def _route(
