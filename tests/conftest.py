@@ -84,6 +84,16 @@ async def desk(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         await drop()
 
 
+def tiny_train_csv(tmp_path: Path) -> Path:
+    """A two-label Banking77-style train.csv (10 questions each), for eval plumbing tests."""
+    words = ("login", "web", "app", "pc", "mac", "ios", "tablet", "email", "phone", "api")
+    rows = [(f"how do i reset my {w} password", "pw") for w in words]
+    rows += [(f"where is my {w} deposit", "dep") for w in words]
+    train = tmp_path / "train.csv"
+    train.write_text("text,label\n" + "".join(f"{t},{lab}\n" for t, lab in rows), "utf-8")
+    return train
+
+
 def unique_email(prefix: str = "trader") -> str:
     return f"{prefix}-{secrets.token_hex(4)}@example.com"
 

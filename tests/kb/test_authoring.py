@@ -23,6 +23,13 @@ def _form(slug: str, **overrides: str) -> dict[str, str]:
     return values
 
 
+async def _audited(desk: Desk, slug: str) -> set[str]:
+    """The audit log's actions on the article `slug`."""
+    async with desk.app.state.session_factory() as db:
+        return set((await db.execute(select(AuditEntry.action).where(
+            AuditEntry.target_id == slug))).scalars().all())
+
+
 async def test_plain_agents_cannot_author(desk: Desk) -> None:
     agent = await agent_client(desk)
     assert (await agent.get("/console/kb")).status_code == 403
@@ -57,11 +64,8 @@ async def test_draft_is_invisible_until_published_and_indexed(desk: Desk) -> Non
     assert (await public.get(f"/help/articles/{slug}")).status_code == 404
     search = (await public.get("/api/v1/help/suggest", params={"q": "zebra vault"})).json()
     assert slug not in [r["slug"] for r in search["results"]]
-    async with desk.app.state.session_factory() as db:
-        actions = (await db.execute(select(AuditEntry.action).where(
-            AuditEntry.target_id == slug))).scalars().all()
     assert {"kb.article_created", "kb.article_published",
-            "kb.article_unpublished"} <= set(actions)
+            "kb.article_unpublished"} <= await _audited(desk, slug)
 
 
 async def test_invalid_article_is_refused_with_the_form_kept(desk: Desk) -> None:
@@ -160,11 +164,8 @@ async def test_edits_to_a_published_article_wait_as_a_draft_of_changes(desk: Des
     assert "Quagga vault" in (await public.get(f"/help/articles/{slug}")).text
     search = (await public.get("/api/v1/help/suggest", params={"q": "quagga vault"})).json()
     assert search["results"] and search["results"][0]["slug"] == slug
-    async with desk.app.state.session_factory() as db:
-        actions = (await db.execute(select(AuditEntry.action).where(
-            AuditEntry.target_id == slug))).scalars().all()
     assert {"kb.article_draft_saved", "kb.article_draft_discarded",
-            "kb.article_changes_published"} <= set(actions)
+            "kb.article_changes_published"} <= await _audited(desk, slug)
 
 
 async def test_an_accepted_question_joins_the_draft_of_changes(desk: Desk) -> None:

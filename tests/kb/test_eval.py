@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import tiny_train_csv
 from kefu.kb import eval as kb_eval
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -67,11 +68,7 @@ def test_heldout_split_is_fixed_stratified_and_disjoint() -> None:
 
 
 def test_heldout_mode_never_reads_test(tmp_path: Path) -> None:
-    words = ("login", "web", "app", "pc", "mac", "ios", "tablet", "email", "phone", "api")
-    rows = [(f"how do i reset my {w} password", "pw") for w in words]
-    rows += [(f"where is my {w} deposit", "dep") for w in words]
-    train = tmp_path / "train.csv"
-    train.write_text("text,label\n" + "".join(f"{t},{lab}\n" for t, lab in rows), "utf-8")
+    train = tiny_train_csv(tmp_path)
     res = kb_eval.run(train=str(train), test=str(tmp_path / "missing.csv"), heldout=True,
                       progress=False)
     assert res["split"] == "heldout" and res["n"] == 2
