@@ -147,9 +147,14 @@ def evaluate_retrieval(
         "index_s": round(t_index, 2),
         "fit_head_s": round(t_fit, 2),
         "calibration": fit.get("calibration"),
-        "model": engine.embedder.name if engine.embedder else None,
+        "model": _model_names(engine),
         "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
+
+
+def _model_names(engine: SearchEngine) -> str | None:
+    names = [m.name for m in (engine.embedder, engine.english) if m is not None]
+    return " + ".join(names) or None
 
 
 def load_afqmc(path: str | Path, limit: int | None = None) -> list[tuple[str, str, int]]:
@@ -215,7 +220,7 @@ def evaluate_afqmc(
         "auc": round(roc_auc(scores, labels), 4),
         "best_threshold_accuracy": round(acc, 4),
         "threshold": round(threshold, 4),
-        "model": engine.embedder.name if engine.embedder else None,
+        "model": _model_names(engine),
     }
 
 

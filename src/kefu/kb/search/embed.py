@@ -13,6 +13,8 @@ The model is optional: without the package the engine runs lexical-only.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import functools
 import multiprocessing
 import threading
@@ -163,6 +165,12 @@ def _blas_limiter() -> Any:
     from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController().limit
+
+
+def release_freed_memory() -> None:
+    """Hand freed scratch memory back to the OS (glibc keeps it otherwise)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _normalise(x: Vectors) -> Vectors:
