@@ -18,6 +18,7 @@ import ctypes
 import functools
 import multiprocessing
 import threading
+from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -179,17 +180,23 @@ def _normalise(x: Vectors) -> Vectors:
     return out
 
 
-_default_lock = threading.Lock()
-_default: list[Embedder | None] = []
+def loaded_once(factory: Callable[[], Embedder]) -> Callable[[], Embedder | None]:
+    """A getter that builds the model on first call (once per process, even when threads
+    race) and returns None from then on if its packages are missing."""
+    lock = threading.Lock()
+    slot: list[Embedder | None] = []
+
+    def get() -> Embedder | None:
+        with lock:
+            if not slot:
+                try:
+                    slot.append(factory())
+                except ImportError:
+                    slot.append(None)
+            return slot[0]
+
+    return get
 
 
-def default_embedder() -> Embedder | None:
-    """The process-wide default model, loaded once; None when the package is missing."""
-    with _default_lock:
-        if not _default:
-            try:
-                model: Embedder = UseEmbedder()
-                _default.append(model)
-            except ImportError:
-                _default.append(None)
-        return _default[0]
+# The process-wide default model, loaded once; None when the package is missing.
+default_embedder = loaded_once(UseEmbedder)

