@@ -336,7 +336,8 @@ class SearchEngine:
         """
         if self.english is None or self.embedder is None:
             return None
-        if self._layout.english is None and not self._head_english:
+        head_uses_it = self._head_english and self.head is not None
+        if self._layout.english is None and not head_uses_it:
             return None
         return en.score_in_background(self.english, queries, self._layout.english)
 
