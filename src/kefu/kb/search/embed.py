@@ -55,6 +55,27 @@ class Embedder(Protocol):
         ...
 
 
+class QueryCache:
+    """Vectors of single-text calls (queries), by text; batches are not kept."""
+
+    # Bounded: repeated identical bot questions are common, unbounded memory is not.
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self._vectors: dict[str, Vectors] = {}
+
+    def get(self, texts: list[str]) -> Vectors | None:
+        vec = self._vectors.get(texts[0]) if len(texts) == 1 else None
+        return vec[None, :] if vec is not None else None
+
+    def remember(self, texts: list[str], out: Vectors) -> None:
+        if len(texts) != 1:
+            return
+        if len(self._vectors) >= self.LIMIT:
+            self._vectors.clear()
+        self._vectors[texts[0]] = out[0]
+
+
 class UseEmbedder:
     """Multilingual USE v3 (pure NumPy) with a small query-vector cache."""
 
@@ -80,13 +101,14 @@ class UseEmbedder:
         self._batch = batch_size
         self._workers = workers
         self._lock = threading.Lock()
-        self._cache: dict[str, Vectors] = {}
+        self._cache = QueryCache()
 
     def encode(self, texts: list[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if len(texts) == 1 and texts[0] in self._cache:
-            return self._cache[texts[0]][None, :]
+        cached = self._cache.get(texts)
+        if cached is not None:
+            return cached
         with self._lock:  # the NumPy backend keeps per-call scratch state
             parallel = None
             if self._workers > 1 and len(texts) >= PARALLEL_MIN_TEXTS:
@@ -100,8 +122,7 @@ class UseEmbedder:
                     for i in range(0, len(texts), self._batch)
                 ])
         out = _normalise(raw.astype(np.float32, copy=False))
-        if len(texts) == 1:
-            self._remember(texts[0], out[0])
+        self._cache.remember(texts, out)
         return out
 
     def _encode_parallel(self, texts: list[str]) -> npt.NDArray[Any] | None:
@@ -133,12 +154,6 @@ class UseEmbedder:
         backend = getattr(self._model, "_backend", None)
         if backend is not None and hasattr(backend, "threads"):
             backend.threads = n
-
-    def _remember(self, text: str, vec: Vectors) -> None:
-        # Bounded: repeated identical bot questions are common, unbounded memory is not.
-        if len(self._cache) >= 4096:
-            self._cache.clear()
-        self._cache[text] = vec
 
 
 # The model a forked worker inherits from the parent (set only around a pool's life).
