@@ -117,8 +117,8 @@ def test_head_trains_on_both_dense_blocks() -> None:
     indexed = eng._layout.english
     report = eng.fit_head([(q, d) for d, _, _, qs in DOCS for q in qs] * 3)
     assert report["fitted"]
-    assert eng.head is not None and eng.head._scorer is not None
-    dense = eng.head._scorer._dense_coef
+    assert eng.head is not None
+    dense = eng.head._dense_coef
     assert dense is not None and dense.shape[1] == Blind.dim + expert.dim
     assert eng._layout.english is indexed  # the calibration's hidden rows are put back
     assert eng.search("my authenticator app needs a reset")[0].doc_id == "authenticator"

@@ -5,20 +5,27 @@ Banking77); a linear classifier trained on the labelled questions learns which
 words and n-grams decide an intent and reaches ~0.93. The dense block gives
 paraphrase and cross-lingual reach, the sparse block (words, word bigrams,
 char 2–5-grams) gives exact product terms and typo tolerance.
+
+scikit-learn fits the classifier, but in a forked child (kefu.core.forked): the
+server process builds the features itself and keeps only the weights, so it never
+imports sklearn and scipy (~110 MB resident) nor holds the solver's scratch.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from kefu.core.forked import run_forked
 from kefu.kb.search.text import char_features, word_features
 
 FloatArray = npt.NDArray[np.float64]
+Analyzer = Callable[[str], list[str]]
 
 # Chosen on the held-out 15% of Banking77 train (the `--heldout` split of
 # `kefu eval retrieval`; the grid scripts were one-offs, not kept), never on
@@ -33,6 +40,65 @@ DEFAULT_C = 10.0
 MAX_PARAMS = 6_000_000
 
 
+@dataclass(frozen=True)
+class TfidfBlock:
+    """One TF-IDF feature block, computed as scikit-learn's ``TfidfVectorizer(analyzer=...,
+    sublinear_tf=True, min_df=..., dtype=float32)`` does: sorted vocabulary, smoothed idf,
+    log-scaled counts, L2 norm per block. tests/kb/search/test_head.py checks it against
+    sklearn."""
+
+    analyzer: Analyzer
+    vocabulary: dict[str, int]
+    idf: npt.NDArray[np.float32]
+
+    @classmethod
+    def fit(cls, analyzer: Analyzer, texts: list[str], min_df: int) -> TfidfBlock:
+        df: dict[str, int] = {}
+        for text in texts:
+            for token in set(analyzer(text)):
+                df[token] = df.get(token, 0) + 1
+        terms = sorted(t for t, n in df.items() if n >= min_df)
+        counts = np.asarray([df[t] for t in terms], dtype=np.float32) + np.float32(1.0)
+        idf = np.full(len(terms), len(texts) + 1, dtype=np.float32) / counts
+        idf = np.log(idf) + np.float32(1.0)
+        return cls(analyzer, {t: i for i, t in enumerate(terms)}, idf.astype(np.float32))
+
+    def __len__(self) -> int:
+        return len(self.vocabulary)
+
+    def row(self, text: str) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
+        """Column indices and L2-normalised tf-idf values of the features ``text`` has."""
+        counts: dict[int, int] = {}
+        for token in self.analyzer(text):
+            j = self.vocabulary.get(token)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        if not counts:
+            return np.zeros(0, np.intp), np.zeros(0, np.float32)
+        idx = np.fromiter(counts, dtype=np.intp, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+        values = (np.log(tf) + np.float32(1.0)) * self.idf[idx]
+        values /= np.sqrt(np.dot(values, values))
+        return idx, values
+
+
+@dataclass(frozen=True)
+class Design:
+    """The training matrix in CSR form, as plain arrays (no scipy in this process)."""
+
+    data: npt.NDArray[np.float32]
+    indices: npt.NDArray[np.int32]
+    indptr: npt.NDArray[np.int64]
+    shape: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Weights:
+    coef: FloatArray  # (classes or 1 when binary, features)
+    intercept: FloatArray
+    classes: list[str]
+
+
 @dataclass
 class LinearHead:
     """TF-IDF + dense features → logistic regression over document ids."""
@@ -41,28 +107,22 @@ class LinearHead:
     dense_weight: float = DENSE_WEIGHT
     max_iter: int = 100
     classes: list[str] = field(default_factory=list)
-    _vectorizers: list[Any] = field(default_factory=list)
-    _model: Any = None
-    _scorer: _QueryScorer | None = None
+    blocks: list[TfidfBlock] = field(default_factory=list)
+    weights: Weights | None = None
+    _dense_dim: int = 0
+    _dense_coef: FloatArray | None = None
 
     @property
     def fitted(self) -> bool:
-        return self._model is not None
+        return self.weights is not None
 
     def fit_vocabulary(self, texts: list[str]) -> None:
         """Fit the TF-IDF vocabularies once, so later fits can warm-start."""
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        # Words and char n-grams get separate vectorizers so each block is
-        # L2-normalised on its own: in one joint vector the ~10x more numerous
-        # n-grams drown the words (Banking77 top-1 0.9205 joint vs 0.93 split).
+        # Words and char n-grams are separate blocks so each is L2-normalised on
+        # its own: in one joint vector the ~10x more numerous n-grams drown the
+        # words (Banking77 top-1 0.9205 joint vs 0.93 split).
         min_df = 2 if len(texts) > 2000 else 1
-        self._vectorizers = [
-            TfidfVectorizer(analyzer=a, sublinear_tf=True, min_df=min_df, dtype=np.float32)
-            for a in (word_features, char_features)
-        ]
-        for vec in self._vectorizers:
-            vec.fit(texts)
+        self.blocks = [TfidfBlock.fit(a, texts, min_df) for a in (word_features, char_features)]
 
     def shrink_to_budget(self, n_classes: int, dense_dim: int) -> bool:
         """Drop feature blocks until classes x features fits MAX_PARAMS; False if nothing fits.
@@ -70,48 +130,65 @@ class LinearHead:
         A 10,000-article help centre cannot afford 10,000 x 35,000 weights; the
         char block goes first, then words, and the dense block alone last.
         """
-        while self._vectorizers and n_classes * self.n_features(dense_dim) > MAX_PARAMS:
-            self._vectorizers.pop()
+        while self.blocks and n_classes * self.n_features(dense_dim) > MAX_PARAMS:
+            self.blocks.pop()
         return n_classes * self.n_features(dense_dim) <= MAX_PARAMS and self.n_features(
             dense_dim
         ) > 0
 
     def n_features(self, dense_dim: int) -> int:
-        return dense_dim + sum(len(v.vocabulary_) for v in self._vectorizers)
+        return dense_dim + sum(len(b) for b in self.blocks)
 
     def fit(self, texts: list[str], labels: list[str], dense: npt.NDArray[Any] | None) -> None:
         """Fit (or warm-start refit, when the label set is unchanged) the classifier."""
-        from sklearn.linear_model import LogisticRegression
-        from threadpoolctl import threadpool_limits
+        warm = self.weights if sorted(set(labels)) == self.classes else None
+        self._dense_dim = 0 if dense is None else dense.shape[1]
+        design = self.design(texts, dense)
+        self.weights = run_forked(_fit_logistic, design, labels, self.c, self.max_iter, warm)
+        self.classes = self.weights.classes
+        # A contiguous copy: a column slice of coef is a strided view, slow to multiply.
+        self._dense_coef = (np.ascontiguousarray(self.weights.coef[:, : self._dense_dim])
+                            if self._dense_dim else None)
 
-        x = self._features(texts, dense)
-        if self._model is None or sorted(set(labels)) != self.classes:
-            # newton-cg, not lbfgs: lbfgs keeps 10 gradient pairs of
-            # classes x features float64 (440 MB on Banking77), newton-cg a few.
-            self._model = LogisticRegression(
-                C=self.c, solver="newton-cg", max_iter=self.max_iter, tol=1e-4, warm_start=True
-            )
-        with warnings.catch_warnings(), threadpool_limits(1):
-            # An early stop at max_iter is fine for ranking; don't spam logs.
-            # One BLAS thread: spin-waiting threads are slower on a shared box.
-            warnings.simplefilter("ignore")
-            self._model.fit(x, labels)
-        self.classes = [str(c) for c in self._model.classes_]
-        self._scorer = _QueryScorer(self._vectorizers, self._model, dense is not None)
+    def design(self, texts: list[str], dense: npt.NDArray[Any] | None) -> Design:
+        """[dense x weight ⊕ word block ⊕ char block] rows as a CSR matrix."""
+        dim = 0 if dense is None else dense.shape[1]
+        data: list[npt.NDArray[np.float32]] = []
+        indices: list[npt.NDArray[Any]] = []
+        indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+        for r, text in enumerate(texts):
+            cols, vals = self._sparse_row(text, dim)
+            if dense is not None:
+                cols = np.concatenate([np.arange(dim), cols])
+                vals = np.concatenate([(dense[r] * self.dense_weight).astype(np.float32), vals])
+            data.append(vals)
+            indices.append(cols)
+            indptr[r + 1] = indptr[r] + len(cols)
+        return Design(
+            np.concatenate(data) if data else np.zeros(0, np.float32),
+            np.concatenate(indices).astype(np.int32) if indices else np.zeros(0, np.int32),
+            indptr, (len(texts), self.n_features(dim)),
+        )
 
-    def _features(self, texts: list[str], dense: npt.NDArray[Any] | None) -> Any:
-        from scipy import sparse
-
-        blocks = [vec.transform(texts) for vec in self._vectorizers]
-        if dense is not None:
-            blocks.insert(0, sparse.csr_matrix(dense * self.dense_weight))
-        return sparse.hstack(blocks, format="csr")
+    def _sparse_row(
+        self, text: str, dense_dim: int
+    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
+        """Columns (after the dense block) and values of the TF-IDF features of ``text``."""
+        cols: list[npt.NDArray[np.intp]] = []
+        vals: list[npt.NDArray[np.float32]] = []
+        offset = dense_dim
+        for block in self.blocks:
+            idx, values = block.row(text)
+            cols.append(idx + offset)
+            vals.append(values)
+            offset += len(block)
+        if not cols:
+            return np.zeros(0, np.intp), np.zeros(0, np.float32)
+        return np.concatenate(cols), np.concatenate(vals)
 
     def predict_log_proba(self, texts: list[str], dense: npt.NDArray[Any] | None) -> FloatArray:
         """Log-probabilities, shape (len(texts), len(classes))."""
-        assert self._scorer is not None, "fit the head first"
-        logits = self._scorer.logits(texts, dense * self.dense_weight if dense is not None
-                                     else None)
+        logits = self.logits(texts, dense)
         if logits.shape[1] == 1:  # binary LR stores one column: P(c1) = sigmoid(z)
             logits = np.hstack([np.zeros_like(logits), logits])
         logits -= logits.max(axis=1, keepdims=True)
@@ -123,58 +200,45 @@ class LinearHead:
         probs: FloatArray = np.exp(self.predict_log_proba(texts, dense))
         return probs
 
-
-class _QueryScorer:
-    """The fitted head's logits without sklearn's transform and scipy's sparse matrices.
-
-    Same arithmetic as ``TfidfVectorizer.transform`` (float32 counts, sublinear tf,
-    idf, L2 per block) followed by ``x @ coef_.T + intercept_``, but per query it
-    gathers only the weight columns of the features present. On the demo help centre
-    sklearn's transform plus the sparse hstack took 1.0-1.7 ms per query (p50), this
-    0.11-0.19 ms; tests/kb/search/test_head.py checks it against the sklearn path.
-    """
-
-    def __init__(self, vectorizers: list[Any], model: Any, has_dense: bool) -> None:
-        coef = model.coef_
-        self._analyzers = [vec.build_analyzer() for vec in vectorizers]
-        self._vocabs: list[dict[str, int]] = [vec.vocabulary_ for vec in vectorizers]
-        self._idfs = [np.asarray(vec.idf_, dtype=np.float32) for vec in vectorizers]
-        dim = coef.shape[1] - sum(len(v) for v in self._vocabs)
-        self._dense_coef = np.ascontiguousarray(coef[:, :dim]) if has_dense else None
-        self._offsets = np.cumsum([dim] + [len(v) for v in self._vocabs])[:-1].tolist()
-        self._coef = coef  # shared with the model, not copied
-        self._intercept = np.asarray(model.intercept_, dtype=np.float64)
-
     def logits(self, texts: list[str], dense: npt.NDArray[Any] | None) -> FloatArray:
-        out = np.empty((len(texts), self._coef.shape[0]), dtype=np.float64)
+        """``x @ coef.T + intercept``, gathering only the weight columns of the features
+        each text has: sklearn's transform and a sparse product took 1.0-1.7 ms a query
+        on the demo help centre, this 0.11-0.19 ms."""
+        assert self.weights is not None, "fit the head first"
+        coef = self.weights.coef
+        out = np.empty((len(texts), coef.shape[0]), dtype=np.float64)
         for r, text in enumerate(texts):
-            cols, vals = self._sparse_row(text)
-            row = self._coef[:, cols] @ vals.astype(np.float64)
+            cols, vals = self._sparse_row(text, self._dense_dim)
+            row = coef[:, cols] @ vals.astype(np.float64)
             if self._dense_coef is not None and dense is not None:
-                row += self._dense_coef @ np.asarray(dense[r], dtype=np.float64)
+                row += self._dense_coef @ (np.asarray(dense[r], dtype=np.float64)
+                                           * self.dense_weight)
             out[r] = row
-        out += self._intercept
+        out += self.weights.intercept
         return out
 
-    def _sparse_row(self, text: str) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
-        cols: list[int] = []
-        blocks: list[npt.NDArray[np.float32]] = []
-        for analyze, vocab, idf, offset in zip(
-            self._analyzers, self._vocabs, self._idfs, self._offsets, strict=True
-        ):
-            counts: dict[int, int] = {}
-            for token in analyze(text):
-                j = vocab.get(token)
-                if j is not None:
-                    counts[j] = counts.get(j, 0) + 1
-            if not counts:
-                continue
-            idx = np.fromiter(counts, dtype=np.intp, count=len(counts))
-            tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
-            values = (np.log(tf) + np.float32(1.0)) * idf[idx]
-            values /= np.sqrt(np.dot(values, values))
-            cols.extend((idx + offset).tolist())
-            blocks.append(values)
-        if not blocks:
-            return np.zeros(0, np.intp), np.zeros(0, np.float32)
-        return np.asarray(cols, dtype=np.intp), np.concatenate(blocks)
+
+def _fit_logistic(
+    design: Design, labels: list[str], c: float, max_iter: int, warm: Weights | None
+) -> Weights:
+    """Multinomial logistic regression with scikit-learn (runs in the forked child)."""
+    from scipy import sparse
+    from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
+
+    x = sparse.csr_matrix((design.data, design.indices, design.indptr), shape=design.shape)
+    # newton-cg, not lbfgs: lbfgs keeps 10 gradient pairs of classes x features
+    # float64 (440 MB on Banking77), newton-cg a few.
+    model = LogisticRegression(
+        C=c, solver="newton-cg", max_iter=max_iter, tol=1e-4, warm_start=warm is not None
+    )
+    if warm is not None:
+        model.coef_, model.intercept_ = warm.coef.copy(), warm.intercept.copy()
+    with warnings.catch_warnings(), threadpool_limits(1):
+        # An early stop at max_iter is fine for ranking; don't spam logs.
+        # One BLAS thread: spin-waiting threads are slower on a shared box.
+        warnings.simplefilter("ignore")
+        model.fit(x, labels)
+    return Weights(np.ascontiguousarray(model.coef_, dtype=np.float64),
+                   np.asarray(model.intercept_, dtype=np.float64),
+                   [str(label) for label in model.classes_])
