@@ -20,3 +20,12 @@ def test_only_ascii_letters_make_words() -> None:
     # Under IGNORECASE the Kelvin sign would match "k"; words are ASCII runs only.
     snippet = make_snippet("\u212aYC and KYC", "kyc")
     assert snippet == "\u212aYC and <mark>KYC</mark>"
+
+
+def test_one_and_two_character_terms_mark_whole_words_only() -> None:
+    text = "Send 5 USDT on TRC20, not 50; ID 7b is 7 bytes, go to OK page."
+    snippet = make_snippet(text, "5 usdt ok 7b")
+    for word in ("5", "USDT", "OK", "7b"):
+        assert f"<mark>{word}</mark>" in snippet
+    assert "<mark>50</mark>" not in snippet and "<mark>7</mark>" not in snippet
+    assert make_snippet("ok okay", "ok") == "<mark>ok</mark> okay"

@@ -81,17 +81,24 @@ class BM25Index:
             return [0.0] * len(keys)
         avgdl = self._total_len / n or 1.0
         terms = [(self._postings.get(t), self.idf(t) * q) for t, q in Counter(tokens).items()]
-        live = [(p, w) for p, w in terms if p]
-        out = []
-        for key in keys:
-            total = 0.0
-            length = self._lengths.get(key, 0)
-            norm = self.k1 * (1.0 - self.b + self.b * length / avgdl)
-            for posting, weight in live:
-                tf = posting.get(key, 0)
+        position = {key: i for i, key in enumerate(keys)}
+        distinct = len(position) == len(keys)
+        norms = [
+            self.k1 * (1.0 - self.b + self.b * self._lengths.get(key, 0) / avgdl) for key in keys
+        ]
+        out = [0.0] * len(keys)
+        for posting, weight in terms:
+            if not posting:
+                continue
+            # Walk whichever is shorter, the term's posting list or the candidates; a key
+            # gets its terms added in the same order either way, so the sums are equal.
+            if distinct and len(posting) < len(keys):
+                pairs = ((position[k], tf) for k, tf in posting.items() if k in position)
+            else:
+                pairs = ((i, posting.get(k, 0)) for i, k in enumerate(keys))
+            for i, tf in pairs:
                 if tf:
-                    total += weight * tf * (self.k1 + 1.0) / (tf + norm)
-            out.append(total)
+                    out[i] += weight * tf * (self.k1 + 1.0) / (tf + norms[i])
         return out
 
     def search(self, tokens: list[str], limit: int = 10) -> list[tuple[str, float]]:

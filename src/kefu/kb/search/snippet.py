@@ -38,8 +38,13 @@ def _candidate_words(latin: frozenset[str]) -> re.Pattern[str] | None:
     """
     if not latin:
         return None
-    prefixes = sorted({s[:-1] for s in latin}, key=len, reverse=True)
-    alternatives = "|".join(re.escape(p) for p in prefixes)
+    # A stem of one or two characters is never cut from a longer word (stem keeps
+    # three), so it matches that word alone; as a prefix it would be "" or one
+    # letter and send every word of the article through stem.
+    exact = sorted(s for s in latin if len(s) <= 2)
+    prefixes = sorted({s[:-1] for s in latin if len(s) > 2}, key=len, reverse=True)
+    alternatives = "|".join([f"{re.escape(s)}(?![A-Za-z0-9])" for s in exact]
+                            + [re.escape(p) for p in prefixes])
     # ASCII: like text.latin_word_spans, a word is a run of [A-Za-z0-9] only.
     return re.compile(rf"(?<![A-Za-z0-9])(?={alternatives})[A-Za-z0-9]+",
                       re.ASCII | re.IGNORECASE)
