@@ -17,3 +17,15 @@ def test_distinct_queries_are_each_asked_once_in_both_languages() -> None:
     assert len(queries) == len(set(queries)) == 40
     assert any("\u4e00" <= ch <= "\u9fff" for ch in queries[-1])  # the AFQMC half is Chinese
     assert queries[0].isascii()
+
+
+def test_steal_share_is_read_from_the_cpu_counters() -> None:
+    from kefu.bench.search import _cpu_steal, _steal_share
+
+    assert _steal_share((10, 1000), (30, 1200)) == 10.0
+    assert _steal_share(None, (30, 1200)) is None
+    assert _steal_share((10, 1000), (10, 1000)) is None  # no time passed
+    reading = _cpu_steal()
+    if reading is not None:  # Linux
+        steal, total = reading
+        assert 0 <= steal <= total
