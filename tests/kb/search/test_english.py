@@ -110,6 +110,31 @@ def test_expert_is_off_above_its_article_limit(monkeypatch: pytest.MonkeyPatch) 
     assert "reset my authenticator app" in expert.seen
 
 
+def test_the_default_expert_is_loaded_only_when_a_small_centre_needs_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loads: list[Hashed] = []
+
+    def load() -> Hashed:
+        loads.append(Hashed(32))
+        return loads[-1]
+
+    monkeypatch.setattr(engine_module, "default_embedder", Blind)
+    monkeypatch.setattr(en, "default_english_embedder", load)
+    monkeypatch.setattr(en, "MAX_ARTICLES", 2)
+    eng = SearchEngine()
+    for doc_id, lang, title, questions in DOCS:
+        eng.add_document(doc_id, lang=lang, title=title, body="", questions=questions)
+    eng.search("withdrawal fee too high")
+    eng.fit_head([(q, d) for d, _, _, qs in DOCS for q in qs] * 3)
+    eng.search("reset my authenticator app")
+    assert loads == []  # three articles: over the limit, the model was never loaded
+    eng.remove_document("fees")
+    eng.search("reset my authenticator app")
+    assert len(loads) == 1 and "reset my authenticator app" in loads[0].seen
+    assert eng.english is loads[0]
+
+
 def test_head_trains_on_both_dense_blocks() -> None:
     expert = Hashed(32)
     eng = _engine(expert)

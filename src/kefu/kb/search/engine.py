@@ -157,11 +157,14 @@ class SearchEngine:
         english: Embedder | None = None,
     ) -> None:
         """``embedder``: the multilingual model (default: USE); ``english``: the English
-        expert beside it (default: MiniLM, but only when ``embedder`` is defaulted too)."""
+        expert beside it (default: MiniLM, but only when ``embedder`` is defaulted too).
+        The default expert is loaded when a help centre small enough for it first needs
+        it: a 10,000-article centre never does, and never holds its ~80 MB."""
         defaults = embedder is None and use_model
         self.embedder = embedder if not defaults else default_embedder()
-        self.english = english if english is not None or not defaults else (
-            en.default_english_embedder())
+        self._english = english
+        self._english_loader = en.default_english_embedder if english is None and defaults \
+            else None
         self._english_vectors: dict[str, Vectors] = {}  # version key → expert passage vectors
         self._docs: dict[str, dict[str, _Version]] = {}
         self._bm25 = BM25Index()
@@ -176,6 +179,13 @@ class SearchEngine:
         self._head_english = False  # whether the head's dense block includes the expert's
         self._head_cols: npt.NDArray[np.intp] = np.zeros(0, np.intp)
         self.threshold = DEFAULT_THRESHOLD_DENSE if self.embedder else DEFAULT_THRESHOLD_LEXICAL
+
+    @property
+    def english(self) -> Embedder | None:
+        """The English expert, loaded on first use (None without its packages)."""
+        if self._english_loader is not None:
+            self._english, self._english_loader = self._english_loader(), None
+        return self._english
 
     # ----------------------------------------------------------------- indexing
     def __len__(self) -> int:
@@ -252,8 +262,9 @@ class SearchEngine:
         self._pending.clear()
 
     def _english_on(self) -> bool:
-        return (self.english is not None and self.embedder is not None
-                and len(self._docs) <= en.MAX_ARTICLES)
+        # The size test first: it keeps a large centre from loading the expert.
+        return (self.embedder is not None and len(self._docs) <= en.MAX_ARTICLES
+                and self.english is not None)
 
     def _embed_english(self) -> bool:
         """Embed, with the English expert, the passages of versions it has not seen."""
@@ -334,12 +345,13 @@ class SearchEngine:
         12.6-13.4/16.4-17.8 ms in sequence, 11.2-11.5/15.3-15.4 ms with the encoders
         overlapped. The expert's passage product runs on that thread too.
         """
-        if self.english is None or self.embedder is None:
-            return None
         head_uses_it = self._head_english and self.head is not None
-        if self._layout.english is None and not head_uses_it:
+        if self.embedder is None or (self._layout.english is None and not head_uses_it):
             return None
-        return en.score_in_background(self.english, queries, self._layout.english)
+        expert = self.english  # loads it here if nothing has yet
+        if expert is None:
+            return None
+        return en.score_in_background(expert, queries, self._layout.english)
 
     def _version_scores(
         self, qvecs: Vectors | None, qtoks: list[list[str]],
@@ -478,9 +490,10 @@ class SearchEngine:
             pair = [_trim(a), _trim(b)]
             vecs = self.embedder.encode(pair)
             use = float(vecs[0] @ vecs[1])
-            if self.english is None or not all(en.is_english(t) for t in pair):
+            expert = self.english if all(en.is_english(t) for t in pair) else None
+            if expert is None:
                 return use
-            vecs = self.english.encode(pair)
+            vecs = expert.encode(pair)
             return (1 - en.SIMILARITY_SHARE) * use + en.SIMILARITY_SHARE * float(vecs[0] @ vecs[1])
         ta, tb = set(words(na)), set(words(nb))
         return len(ta & tb) / len(ta | tb) if ta | tb else 0.0
@@ -561,7 +574,7 @@ class SearchEngine:
         use = _cached(self._fit_cache, texts, self.embedder.encode)
         if not self._head_english or self.english is None:
             return use
-        expert = self.english
+        expert = self.english  # loads it here if nothing has yet
         english = _cached(self._fit_cache_english, texts,
                           lambda missing: en.encode_english(expert, missing))
         return self._head_dense(use, english)
