@@ -1,11 +1,13 @@
 import os
 import sys
+import time
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
 from kefu.core import forked
-from kefu.core.forked import ChildFailed, run_forked
+from kefu.core.forked import ChildFailed, run_forked, stream_forked
 
 pytestmark = pytest.mark.skipif(not forked.fork_available(), reason="needs fork")
 
@@ -63,3 +65,43 @@ def test_a_result_that_cannot_be_sent_is_an_error_not_a_hang() -> None:
 def test_without_fork_it_runs_here(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(forked, "fork_available", lambda: False)
     assert run_forked(_pid_and_sum, np.ones(3)) == (os.getpid(), 3.0)
+
+
+def _steps(n: int) -> Iterator[tuple[int, int]]:
+    for i in range(n):
+        yield os.getpid(), i
+
+
+def test_a_stream_hands_over_each_item_as_the_child_makes_it() -> None:
+    items = list(stream_forked(_steps, 3))
+    assert [i for _, i in items] == [0, 1, 2]
+    assert len({pid for pid, _ in items}) == 1 and items[0][0] != os.getpid()
+
+
+def _one_then_fail() -> Iterator[int]:
+    yield 1
+    raise ValueError("second step broke")
+
+
+def test_a_failure_after_some_items_raises_after_them() -> None:
+    got = []
+    with pytest.raises(ChildFailed, match="second step broke"):
+        for item in stream_forked(_one_then_fail):
+            got.append(item)
+    assert got == [1]
+
+
+def _forever() -> Iterator[int]:
+    i = 0
+    while True:
+        yield i
+        i += 1
+        time.sleep(0.01)
+
+
+def test_leaving_a_stream_early_stops_the_child() -> None:
+    stream = stream_forked(_forever)
+    assert next(stream) == 0
+    began = time.monotonic()
+    stream.close()
+    assert time.monotonic() - began < 2

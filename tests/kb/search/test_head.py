@@ -82,3 +82,22 @@ def test_refit_on_the_same_labels_starts_from_the_last_weights() -> None:
     head.fit(TEXTS, [label for _, label in ROWS], dense)
     assert first is not None and head.weights is not None
     np.testing.assert_allclose(head.weights.coef, first.coef, atol=1e-3)
+
+
+def test_fits_hand_over_each_batch_weights_in_turn() -> None:
+    labels = [label for _, label in ROWS]
+    part = (TEXTS[:9], labels[:9], None)  # one 2fa row: all three classes, so a warm start
+    alone = LinearHead()
+    alone.fit_vocabulary(TEXTS)
+    alone.fit(*part)
+    head = LinearHead()
+    head.fit_vocabulary(TEXTS)
+    fits = head.fits([part, (TEXTS, labels, None)])
+    next(fits)
+    assert head.weights is not None and alone.weights is not None
+    np.testing.assert_allclose(head.weights.coef, alone.weights.coef, atol=1e-6)
+    first = head.weights
+    next(fits)
+    assert head.weights is not first and head.classes == ["2fa", "card", "deposit"]
+    assert head.predict_proba(["谷歌验证器丢了"], None)[0].argmax() == 0
+    assert next(fits, "done") == "done"

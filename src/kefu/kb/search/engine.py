@@ -35,7 +35,7 @@ from kefu.kb.search.embed import (
     release_freed_memory,
     similarities,
 )
-from kefu.kb.search.head import LinearHead
+from kefu.kb.search.head import Batch, LinearHead
 from kefu.kb.search.snippet import make_snippet, query_terms
 from kefu.kb.search.text import MAX_QUERY_CHARS, detect_lang, normalize, words
 
@@ -529,16 +529,28 @@ class SearchEngine:
             self._map_head_columns()
             return {"fitted": False, "reason": "too many articles for the head"}
         report["n_features"] = self.head.n_features(dim)
+        final = self._examples(inscope, exclude=set())
         if len(held) >= 20:
-            self._fit(train, exclude={t for t, _ in held})
-            self.threshold, report["calibration"] = self._calibrate(held, oos)
-        self._fit(inscope, exclude=set())
+            fits = self.head.fits([self._examples(train, exclude={t for t, _ in held}), final])
+            try:
+                next(fits)  # fitted without the held-out rows: calibrate on them
+                self._map_head_columns()
+                # ... while the child refits on everything, from these weights.
+                self.threshold, report["calibration"] = self._calibrate(held, oos)
+                next(fits)
+            finally:
+                fits.close()
+        else:
+            self.head.fit(*final)
+        self._map_head_columns()
         self._fit_cache, self._fit_cache_english = {}, {}
         release_freed_memory()
         report["threshold"] = self.threshold
         return report
 
-    def _fit(self, rows: list[tuple[str, str]], exclude: set[str]) -> None:
+    def _examples(self, rows: list[tuple[str, str]], exclude: set[str]) -> Batch:
+        """The head's training data: ``rows`` plus every article's own questions and titles
+        (but those in ``exclude``)."""
         examples = dict.fromkeys(rows)
         for doc_id, versions in self._docs.items():
             for version in versions.values():
@@ -547,10 +559,7 @@ class SearchEngine:
                     if norm and norm not in exclude:
                         examples[(norm, doc_id)] = None
         texts = [t for t, _ in examples]
-        dense = self._encode_cached(texts)
-        assert self.head is not None
-        self.head.fit(texts, [d for _, d in examples], dense)
-        self._map_head_columns()
+        return texts, [d for _, d in examples], self._encode_cached(texts)
 
     def _indexed_vectors(self, by_version: dict[str, Vectors]) -> dict[str, Vectors]:
         """Passage vectors already in the index, by text: example questions and titles
