@@ -3,6 +3,7 @@ import pytest
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from kefu.core import forked
 from kefu.kb.search.head import LinearHead, TfidfBlock
 from kefu.kb.search.text import char_features, word_features
 
@@ -84,7 +85,12 @@ def test_refit_on_the_same_labels_starts_from_the_last_weights() -> None:
     np.testing.assert_allclose(head.weights.coef, first.coef, atol=1e-3)
 
 
-def test_fits_hand_over_each_batch_weights_in_turn() -> None:
+@pytest.mark.parametrize("fork", [True, False])
+def test_fits_hand_over_each_batch_weights_in_turn(
+    fork: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not fork:
+        monkeypatch.setattr(forked, "fork_available", lambda: False)
     labels = [label for _, label in ROWS]
     part = (TEXTS[:9], labels[:9], None)  # one 2fa row: all three classes, so a warm start
     alone = LinearHead()

@@ -159,30 +159,33 @@ class LinearHead:
         designs = [(self.design(texts, dense), labels) for texts, labels, dense in batches]
         warm = self.weights if sorted(set(batches[0][1])) == self.classes else None
         for weights in stream_forked(_fit_in_turn, designs, self.c, self.max_iter, warm):
+            designs.clear()  # the child works on its own copy: free this process's
             self.weights, self.classes, self._dense_dim = weights, weights.classes, dim
             # A contiguous copy: a column slice of coef is a strided view, slow to multiply.
             self._dense_coef = np.ascontiguousarray(weights.coef[:, :dim]) if dim else None
             yield
 
     def design(self, texts: list[str], dense: npt.NDArray[Any] | None) -> Design:
-        """[dense x weight ⊕ word block ⊕ char block] rows as a CSR matrix."""
+        """[dense x weight ⊕ word block ⊕ char block] rows as a CSR matrix.
+
+        Filled in place: on Banking77 (10,000 rows, 896 dense columns) the matrix is
+        ~85 MB, and per-row pieces joined afterwards needed three times that at peak.
+        """
         dim = 0 if dense is None else dense.shape[1]
-        data: list[npt.NDArray[np.float32]] = []
-        indices: list[npt.NDArray[Any]] = []
+        rows = [self._sparse_row(text, dim) for text in texts]
         indptr = np.zeros(len(texts) + 1, dtype=np.int64)
-        for r, text in enumerate(texts):
-            cols, vals = self._sparse_row(text, dim)
+        np.cumsum([dim + len(cols) for cols, _ in rows], out=indptr[1:])
+        data = np.empty(int(indptr[-1]), dtype=np.float32)
+        indices = np.empty(int(indptr[-1]), dtype=np.int32)
+        dense_cols = np.arange(dim, dtype=np.int32)
+        for r, (cols, vals) in enumerate(rows):
+            start, mid, end = int(indptr[r]), int(indptr[r]) + dim, int(indptr[r + 1])
             if dense is not None:
-                cols = np.concatenate([np.arange(dim), cols])
-                vals = np.concatenate([(dense[r] * self.dense_weight).astype(np.float32), vals])
-            data.append(vals)
-            indices.append(cols)
-            indptr[r + 1] = indptr[r] + len(cols)
-        return Design(
-            np.concatenate(data) if data else np.zeros(0, np.float32),
-            np.concatenate(indices).astype(np.int32) if indices else np.zeros(0, np.int32),
-            indptr, (len(texts), self.n_features(dim)),
-        )
+                data[start:mid] = dense[r] * self.dense_weight
+                indices[start:mid] = dense_cols
+            data[mid:end] = vals
+            indices[mid:end] = cols
+        return Design(data, indices, indptr, (len(texts), self.n_features(dim)))
 
     def _sparse_row(
         self, text: str, dense_dim: int
@@ -235,7 +238,8 @@ class LinearHead:
 def _fit_in_turn(
     designs: list[tuple[Design, list[str]]], c: float, max_iter: int, warm: Weights | None
 ) -> Iterator[Weights]:
-    for design, labels in designs:
+    # A copy: where fork is missing this runs in the caller's process, which clears its list.
+    for design, labels in list(designs):
         same_labels = warm is not None and sorted(set(labels)) == warm.classes
         warm = _fit_logistic(design, labels, c, max_iter, warm if same_labels else None)
         yield warm
