@@ -611,7 +611,7 @@ class SearchEngine:
         use = _cached(self._fit_cache, texts, self.embedder.encode)
         if not self._head_english or self.english is None:
             return use
-        expert = self.english  # loads it here if nothing has yet
+        expert = self.english
         english = _cached(self._fit_cache_english, texts,
                           lambda missing: en.encode_english(expert, missing))
         return self._head_dense(use, english)

@@ -222,12 +222,6 @@ class LinearHead:
         probs: FloatArray = np.exp(self.predict_log_proba(texts, dense))
         return probs
 
-    def logits(self, texts: list[str], dense: npt.NDArray[Any] | None) -> FloatArray:
-        """``x @ coef.T + intercept``."""
-        out = self.sparse_logits(texts)
-        self._add_dense(out, dense)
-        return out
-
     def sparse_logits(self, texts: list[str]) -> FloatArray:
         """The TF-IDF blocks' part of the logits, plus the intercept: it needs no sentence
         vectors, so a query can work it out while they are being computed. Only the weight
