@@ -100,8 +100,9 @@ async def _measure(data_dir: Path, repeat: int) -> dict[str, Any]:
             # queries ran: on a shared virtual machine the wall-clock tail grows with it.
             result["steal_pct"] = steal
     result["max_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    # Peak vs now: the peak falls while the classifier head trains (sklearn imported,
-    # fit scratch); what the server then holds while answering is the current figure.
+    # Peak vs now: the peak falls while the index is built and the classifier head's
+    # training data is assembled; what the server then holds while answering is the
+    # current figure.
     result["rss_mb"] = _current_rss_mb()
     return result
 

@@ -64,16 +64,21 @@ class QueryCache:
     def __init__(self) -> None:
         self._vectors: dict[str, Vectors] = {}
 
-    def get(self, texts: list[str]) -> Vectors | None:
+    def encode(
+        self, texts: list[str], dim: int, compute: Callable[[list[str]], Vectors]
+    ) -> Vectors:
+        """``compute(texts)``, unless ``texts`` is one text already seen; none for none."""
+        if not texts:
+            return np.zeros((0, dim), dtype=np.float32)
         vec = self._vectors.get(texts[0]) if len(texts) == 1 else None
-        return vec[None, :] if vec is not None else None
-
-    def remember(self, texts: list[str], out: Vectors) -> None:
-        if len(texts) != 1:
-            return
-        if len(self._vectors) >= self.LIMIT:
-            self._vectors.clear()
-        self._vectors[texts[0]] = out[0]
+        if vec is not None:
+            return vec[None, :]
+        out = compute(texts)
+        if len(texts) == 1:
+            if len(self._vectors) >= self.LIMIT:
+                self._vectors.clear()
+            self._vectors[texts[0]] = out[0]
+        return out
 
 
 class UseEmbedder:
@@ -104,11 +109,9 @@ class UseEmbedder:
         self._cache = QueryCache()
 
     def encode(self, texts: list[str]) -> Vectors:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        cached = self._cache.get(texts)
-        if cached is not None:
-            return cached
+        return self._cache.encode(texts, self.dim, self._encode)
+
+    def _encode(self, texts: list[str]) -> Vectors:
         with self._lock:  # the NumPy backend keeps per-call scratch state
             parallel = None
             if self._workers > 1 and len(texts) >= PARALLEL_MIN_TEXTS:
@@ -121,9 +124,7 @@ class UseEmbedder:
                     np.asarray(self._model.encode(texts[i : i + self._batch]))
                     for i in range(0, len(texts), self._batch)
                 ])
-        out = _normalise(raw.astype(np.float32, copy=False))
-        self._cache.remember(texts, out)
-        return out
+        return normalise(raw.astype(np.float32, copy=False))
 
     def _encode_parallel(self, texts: list[str]) -> npt.NDArray[Any] | None:
         """Encode on forked worker processes that share the loaded weights (copy-on-write).
@@ -189,7 +190,8 @@ def release_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def _normalise(x: Vectors) -> Vectors:
+def normalise(x: Vectors) -> Vectors:
+    """Rows scaled to unit length (an all-zero row stays zero)."""
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     out: Vectors = (x / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
     return out

@@ -78,7 +78,7 @@ RERANK_CANDIDATES = 200
 # weights are 91 MB. Test-time query rewrites for the embedder (lower-case,
 # sentence case, expanded contractions, trailing punctuation): -0.4 to +0.3
 # points, none reliable. None of these is kept; MiniLM came back later as the
-# English expert, int8 ONNX at ~3 ms a query on its own thread (english.py).
+# English expert, int8 ONNX at ~2 ms a query on its own thread (english.py).
 RETRIEVAL_WEIGHT = 10.0
 # Articles the head has never seen (added after the last fit_head) get a
 # uniform head prior (_blend), so retrieval alone decides how they rank.

@@ -37,6 +37,7 @@ from kefu.kb.search.embed import (
     QueryCache,
     Vectors,
     loaded_once,
+    normalise,
     release_freed_memory,
 )
 from kefu.kb.search.quantize import integer_matmuls
@@ -97,17 +98,14 @@ class MiniLmEmbedder:
         self._cache = QueryCache()
 
     def encode(self, texts: list[str]) -> Vectors:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        cached = self._cache.get(texts)
-        if cached is not None:
-            return cached
+        return self._cache.encode(texts, self.dim, self._encode)
+
+    def _encode(self, texts: list[str]) -> Vectors:
         # One text a call: on 512 Banking77 questions that took 1.97 s against 2.55 s
         # in length-sorted batches of 64 (padding), with the same vectors (cosine 1.0).
         with self._lock:
-            out = np.stack([self._forward(text) for text in texts])
-        self._cache.remember(texts, out)
-        return out
+            pooled = np.stack([self._forward(text) for text in texts])
+        return normalise(pooled.astype(np.float32, copy=False))
 
     def _forward(self, text: str) -> Vectors:
         ids = np.asarray([self._tokenizer.encode(text).ids], dtype=np.int64)
@@ -115,9 +113,8 @@ class MiniLmEmbedder:
             "input_ids": ids, "attention_mask": np.ones_like(ids),
             "token_type_ids": np.zeros_like(ids),
         })[0]
-        pooled = hidden[0].mean(axis=0)  # mean pooling, as the model was trained
-        result: Vectors = (pooled / max(float(np.linalg.norm(pooled)), 1e-12)).astype(np.float32)
-        return result
+        pooled: Vectors = hidden[0].mean(axis=0)  # mean pooling, as the model was trained
+        return pooled
 
 
 def _tokenizer_file() -> Path:
