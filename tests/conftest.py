@@ -160,3 +160,22 @@ async def submit_ticket(client: httpx.AsyncClient, files: list[tuple[str, tuple[
 def reference_from(response: httpx.Response) -> str:
     location = response.headers["location"]
     return location.split("/portal/tickets/")[1].split("?")[0]
+
+
+NEW_TICKET = {
+    "category": "api",
+    "subject": "Signature invalid on /api/v3/order",
+    "description": "Every signed request returns 40102 since this morning.",
+    "contact_email": "",
+    "uid": "50012345",
+}
+
+
+async def make_token(desk: Desk, scopes: tuple[str, ...] = ("tickets:read", "tickets:write"),
+                     role: Role = Role.ADMIN) -> tuple[httpx.AsyncClient, str]:
+    admin = await agent_client(desk, role=role)
+    page = await admin.post("/admin/tokens", data={"name": "crm", "scopes": list(scopes)})
+    secret = page.text.split('id="new-token">')[1].split("<")[0]
+    api = desk.client()
+    api.headers["authorization"] = f"Bearer {secret}"
+    return api, secret

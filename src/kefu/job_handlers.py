@@ -4,8 +4,9 @@ The web app and `kefu worker` both import this; a handler module missing here wo
 its jobs die with "no handler" in a separate worker process.
 """
 
+from kefu.channels import delivery as channel_delivery_jobs
 from kefu.integrations.exchange import jobs as exchange_jobs
 from kefu.kb import index as kb_index_jobs
 from kefu.notifications import service as notification_jobs
 
-__all__ = ["exchange_jobs", "kb_index_jobs", "notification_jobs"]
+__all__ = ["channel_delivery_jobs", "exchange_jobs", "kb_index_jobs", "notification_jobs"]

@@ -11,14 +11,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conftest import Desk, unique_email
-from kefu.contacts.models import Customer
+from kefu.contacts.models import ContactIdentity, Customer
 from kefu.core.clock import utcnow
 from kefu.core.db import Base
 from kefu.core.driver import Database, direct
 from kefu.core.jobs import Job, job_values
 from kefu.security.audit import AuditEntry, entry_values
 from kefu.tickets.models import Ticket, TicketMessage
-from kefu.tickets.writes import NewTicketRows, WrittenTicket, insert_new_ticket
+from kefu.tickets.writes import (
+    MESSAGES,
+    TICKETS,
+    NewTicketRows,
+    WrittenTicket,
+    insert_new_ticket,
+    required_columns,
+)
 
 
 def _reference() -> str:
@@ -31,8 +38,8 @@ def _rows(customer_id: int | None, reference: str, team: str, *, with_job: bool,
     ticket = {"reference": reference, "subject": "s", "description": "d", "category": "other",
               "status": "new", "priority": "normal", "priority_rank": 1, "channel": "api",
               "created_at": now, "updated_at": now}
-    message = {"author_type": "customer", "author_name": "x", "body": "d", "internal": False,
-               "created_at": now}
+    message = {"author_type": "customer", "author_name": "x", "body": "d", "direction": "in",
+               "channel": "api", "created_at": now}
     if customer_id is not None:
         ticket["customer_id"] = message["author_id"] = customer_id
     entries = tuple(entry_values(actor=("system", None), action=f"test.entry{i}",
@@ -41,7 +48,10 @@ def _rows(customer_id: int | None, reference: str, team: str, *, with_job: bool,
     job = job_values(kind="email.send", payload={"to": "x@example.com", "ref": reference})
     customer = None if new_email is None else {
         "email": new_email, "uid": None, "name": "", "lang": "en", "created_at": now}
-    return NewTicketRows(ticket, team, message, entries, job if with_job else None, customer)
+    identities = () if new_email is None else (
+        {"kind": "email", "value": new_email, "verified": False, "created_at": now},)
+    return NewTicketRows(ticket, team, message, entries, job if with_job else None, customer,
+                         identities)
 
 
 async def _count(db: AsyncSession, model: type[Base], column: Any, value: Any) -> int:
@@ -124,6 +134,9 @@ async def test_a_new_customer_is_written_with_their_ticket(desk: Desk) -> None:
         message = await db.get(TicketMessage, written.message_id)
         assert ticket is not None and ticket.customer_id == customer.id
         assert message is not None and message.author_id == customer.id
+        identity = (await db.execute(select(ContactIdentity).where(
+            ContactIdentity.customer_id == customer.id))).scalar_one()
+        assert (identity.kind, identity.value) == ("email", email)
     assert await _rows_of(desk, reference) == (1, 1, 1)
 
 
@@ -163,3 +176,42 @@ async def test_directly_a_failed_write_leaves_nothing_and_the_pool_works(desk: D
         assert await _count(db, Customer, Customer.email, email) == 0
     assert await _write_direct(desk, _rows(customer_id, _reference(), "api",
                                            with_job=False)) is not None
+
+
+_LEFT_TO_DEFAULTS = ("status", "priority", "priority_rank", "channel")
+
+
+async def _minimal_ticket(desk: Desk, *, directly: bool) -> Ticket:
+    """A ticket whose rows leave every column with a model default out."""
+    rows = _rows(await _customer(desk), _reference(), "general", with_job=False)
+    ticket = {k: v for k, v in rows.ticket.items() if k not in _LEFT_TO_DEFAULTS}
+    rows = NewTicketRows(ticket, rows.team_slug, rows.message, rows.audits, None)
+    written = await (_write_direct(desk, rows) if directly else _write(desk, rows))
+    assert written is not None
+    async with desk.app.state.session_factory() as db:
+        row = await db.get(Ticket, written.ticket_id)
+        assert row is not None
+        return row
+
+
+@pytest.mark.parametrize("directly", [False, True], ids=["session", "driver"])
+async def test_columns_left_out_get_the_model_default_on_every_path(desk: Desk,
+                                                                    directly: bool) -> None:
+    """One writer: SQLite, PostgreSQL on a session and PostgreSQL on the driver all write
+    the model's defaults, never NULL and never a backend's own idea of one."""
+    ticket = await _minimal_ticket(desk, directly=directly)
+    assert (ticket.status, ticket.priority, ticket.priority_rank, ticket.channel) == (
+        "new", "normal", 1, "portal")
+
+
+@pytest.mark.parametrize("table", [TICKETS, MESSAGES], ids=["tickets", "messages"])
+async def test_a_row_without_a_required_column_is_refused_before_the_database(
+        desk: Desk, table: Any) -> None:
+    rows = _rows(await _customer(desk), _reference(), "general", with_job=False)
+    required = sorted(required_columns(table) - {"ticket_id", "customer_id", "author_id"})
+    assert required, "every table here has columns without a default"
+    part = "ticket" if table is TICKETS else "message"
+    values = getattr(rows, part)
+    broken = {**rows.__dict__, part: {k: v for k, v in values.items() if k != required[0]}}
+    with pytest.raises(ValueError, match=required[0]):
+        await _write(desk, NewTicketRows(**broken))

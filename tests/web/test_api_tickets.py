@@ -2,26 +2,7 @@
 
 import httpx
 
-from conftest import Desk, agent_client, unique_email
-from kefu.accounts.models import Role
-
-NEW_TICKET = {
-    "category": "api",
-    "subject": "Signature invalid on /api/v3/order",
-    "description": "Every signed request returns 40102 since this morning.",
-    "contact_email": "",
-    "uid": "50012345",
-}
-
-
-async def make_token(desk: Desk, scopes: tuple[str, ...] = ("tickets:read", "tickets:write"),
-                     role: Role = Role.ADMIN) -> tuple[httpx.AsyncClient, str]:
-    admin = await agent_client(desk, role=role)
-    page = await admin.post("/admin/tokens", data={"name": "crm", "scopes": list(scopes)})
-    secret = page.text.split('id="new-token">')[1].split("<")[0]
-    api = desk.client()
-    api.headers["authorization"] = f"Bearer {secret}"
-    return api, secret
+from conftest import NEW_TICKET, Desk, make_token, unique_email
 
 
 async def test_create_read_update_list_and_message(desk: Desk) -> None:

@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kefu.core.db import Base, UTCDateTime
@@ -24,6 +25,34 @@ class Customer(Base):
     @property
     def display(self) -> str:
         return display_name(self.name, self.email, self.uid)
+
+
+class IdentityKind(StrEnum):
+    """How a customer is reached or recognised on a channel."""
+
+    EMAIL = "email"
+    UID = "uid"  # the exchange account's UID
+    TELEGRAM = "telegram"
+    X = "x"
+    FACEBOOK = "facebook"
+    WIDGET_VISITOR = "widget_visitor"  # an anonymous chat visitor's token
+
+
+class ContactIdentity(Base):
+    """One address of a customer on one channel. A customer owns many; an address
+    belongs to one customer at a time (a merge moves it). Lookups by email, UID or a
+    channel's user id go through this table (`kefu.contacts.identities`)."""
+
+    __tablename__ = "contact_identities"
+    __table_args__ = (UniqueConstraint("kind", "value", name="uq_contact_identities_kind_value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(254))
+    # Proven: a UID the exchange signed, an address the customer answered from.
+    verified: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.accounts.passwords import hash_password, verify_password
-from kefu.contacts.models import Contact, Customer
+from kefu.contacts.identities import IDENTITIES, add_identity, find_customer
+from kefu.contacts.models import Contact, Customer, IdentityKind
 from kefu.core.clock import utcnow
 from kefu.core.driver import Database, first
 from kefu.core.errors import Conflict, InvalidInput, Unauthorized
@@ -24,9 +25,7 @@ def normalise_email(email: str) -> str:
 
 
 async def get_by_email(*, db: AsyncSession, email: str) -> Customer | None:
-    # Stored addresses are normalised on the way in, so plain equality can use the index.
-    query = select(Customer).where(Customer.email == normalise_email(email))
-    return (await db.execute(query)).scalar_one_or_none()
+    return await find_customer(db=db, kind=IdentityKind.EMAIL, value=email)
 
 
 async def sign_up(
@@ -46,6 +45,8 @@ async def sign_up(
         await db.rollback()
         # Same generic text as other refusals; callers decide whether to reveal more.
         raise Conflict("This email cannot be used to sign up.") from exc
+    await add_identity(db=db, customer=customer, kind=IdentityKind.EMAIL,
+                       value=normalise_email(email), verified=False)
     record(db, actor=("customer", customer.id), action="customer.sign_up",
            target=("customer", customer.id))
     return customer
@@ -68,12 +69,13 @@ async def identify_by_uid(
         raise InvalidInput("Invalid UID.")
     if not verify_uid_signature(uid, signature, secret):
         raise InvalidInput("Invalid UID signature.")
-    existing = (await db.execute(select(Customer).where(Customer.uid == uid))).scalar_one_or_none()
+    existing = await find_customer(db=db, kind=IdentityKind.UID, value=uid)
     if existing is not None:
         return existing
     customer = Customer(uid=uid, lang=lang, created_at=utcnow())
     db.add(customer)
     await db.flush()
+    await add_identity(db=db, customer=customer, kind=IdentityKind.UID, value=uid, verified=True)
     record(db, actor=("customer", customer.id), action="customer.identified_by_uid",
            target=("customer", customer.id))
     return customer
@@ -135,12 +137,16 @@ def new_contact_values(contact: Contact) -> dict[str, Any]:
 
 
 def _find_contact_statement() -> Select[Any]:
-    """The customer with that email, else the one with that UID: one indexed read."""
-    c = CUSTOMERS.c
-    email, uid = bindparam("email", type_=c.email.type), bindparam("uid", type_=c.uid.type)
+    """The customer whose identities hold that email, else the one holding that UID: one
+    read on the identities' unique index."""
+    c, i = CUSTOMERS.c, IDENTITIES.c
+    email, uid = bindparam("email", type_=i.value.type), bindparam("uid", type_=i.value.type)
+    by_email = (i.kind == IdentityKind.EMAIL.value) & (i.value == email)
+    by_uid = (i.kind == IdentityKind.UID.value) & (i.value == uid)
     return (select(c.id, c.email, c.uid, c.name, c.lang, c.anti_phishing_code)
-            .where(or_(c.email == email, c.uid == uid))
-            .order_by(case((c.email == email, 0), else_=1)).limit(1))
+            .select_from(IDENTITIES.join(CUSTOMERS, c.id == i.customer_id))
+            .where(or_(by_email, by_uid))
+            .order_by(case((i.kind == IdentityKind.EMAIL.value, 0), else_=1)).limit(1))
 
 
 # Built once and reused with bind parameters: this runs on every API ticket create.

@@ -16,12 +16,11 @@ from kefu.notifications.mailer import build_message, deliver
 SEND_EMAIL = "email.send"
 
 
-def _footer(customer: Customer | Contact) -> list[str]:
-    t = customer.lang
+def _footer(t: str, anti_phishing_code: str | None) -> list[str]:
     lines = ["", "—"]
-    if customer.anti_phishing_code:
+    if anti_phishing_code:
         lines.append(translate(t, "Your anti-phishing code: %(code)s")
-                     % {"code": customer.anti_phishing_code})
+                     % {"code": anti_phishing_code})
     else:
         lines.append(translate(t, "Set an anti-phishing code in your account so you can tell "
                                   "our emails from fakes."))
@@ -45,8 +44,14 @@ def customer_email_payload(
     """The SEND_EMAIL job payload for a customer, or None when they have no address."""
     if not customer.email:
         return None
-    text = "\n".join([*lines, *_footer(customer)])
+    text = email_text(lang=customer.lang, anti_phishing_code=customer.anti_phishing_code,
+                      lines=lines)
     return {"to": customer.email, "subject": subject, "text": text}
+
+
+def email_text(*, lang: str, anti_phishing_code: str | None, lines: list[str]) -> str:
+    """The body of any email to a customer: the lines, then the anti-phishing footer."""
+    return "\n".join([*lines, *_footer(lang, anti_phishing_code)])
 
 
 @jobs.handler(SEND_EMAIL)

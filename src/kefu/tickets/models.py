@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kefu.accounts.models import Agent, Team
@@ -20,6 +20,25 @@ class Category(StrEnum):
     COMPLIANCE = "compliance"
     PROMOTIONS = "promotions"
     OTHER = "other"
+
+
+class ChannelType(StrEnum):
+    """The way a ticket or a message came in or went out; each has an adapter
+    (`kefu.channels`). A ticket's channel is the one its first message came by."""
+
+    PORTAL = "portal"
+    API = "api"
+    EMAIL = "email"
+    CHAT = "chat"
+    TELEGRAM = "telegram"
+    X = "x"
+    FACEBOOK = "facebook"
+
+
+class Direction(StrEnum):
+    IN = "in"  # from the customer
+    OUT = "out"  # to the customer, delivered by the channel's adapter
+    INTERNAL = "internal"  # agents only: never delivered, never shown to the customer
 
 
 class Status(StrEnum):
@@ -60,7 +79,11 @@ class Ticket(Base):
     status: Mapped[str] = mapped_column(String(20), default=Status.NEW, index=True)
     priority: Mapped[str] = mapped_column(String(10), default=Priority.NORMAL)
     priority_rank: Mapped[int] = mapped_column(Integer, default=1)
-    channel: Mapped[str] = mapped_column(String(16), default="web")
+    channel: Mapped[str] = mapped_column(String(16), default=ChannelType.PORTAL)
+    # The customer's address the ticket was opened with (an identity's kind and value):
+    # agents see who wrote and how to reach them on that channel.
+    identity_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    identity_value: Mapped[str | None] = mapped_column(String(254), nullable=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), nullable=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), nullable=True)
     uid: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
@@ -83,6 +106,11 @@ class Ticket(Base):
 
 class TicketMessage(Base):
     __tablename__ = "ticket_messages"
+    # A channel's own id for a message (an email's Message-ID, a webhook's update id, a
+    # client's resend key) is stored once: a redelivery finds the message already there.
+    # NULLs never collide, so messages without one are unaffected.
+    __table_args__ = (UniqueConstraint("channel", "external_id",
+                                       name="uq_ticket_messages_channel_external_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
@@ -90,8 +118,14 @@ class TicketMessage(Base):
     author_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     author_name: Mapped[str] = mapped_column(String(100), default="")
     body: Mapped[str] = mapped_column(Text)
-    internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    direction: Mapped[str] = mapped_column(String(10))
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def internal(self) -> bool:
+        return self.direction == Direction.INTERNAL
 
     attachments: Mapped[list["Attachment"]] = relationship(lazy="selectin")
 

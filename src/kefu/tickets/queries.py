@@ -6,9 +6,17 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.accounts.models import Agent
-from kefu.contacts.models import Customer
+from kefu.contacts.identities import canonical
+from kefu.contacts.models import ContactIdentity, Customer
 from kefu.tickets.access import visible_to_agent
-from kefu.tickets.models import ACTIVE_STATUSES, Attachment, Status, Ticket, TicketMessage
+from kefu.tickets.models import (
+    ACTIVE_STATUSES,
+    Attachment,
+    Direction,
+    Status,
+    Ticket,
+    TicketMessage,
+)
 from kefu.tickets.schemas import (
     AttachmentRead,
     MessageRead,
@@ -52,14 +60,14 @@ def _escape_like(text: str) -> str:
 
 
 def _apply_search(query: Select[Ticket], text: str) -> Select[Ticket]:
-    """Reference, contact email and UID match exactly; anything else searches the text."""
+    """Reference, any address of the customer (email, UID, a channel's user id) and TxID
+    match exactly; anything else searches the text."""
     text = text.strip()[:200]
     if not text:
         return query
     pattern = f"%{_escape_like(text)}%"
-    contact_ids = select(Customer.id).where(
-        or_(func.lower(Customer.email) == text.lower(), Customer.uid == text)
-    )
+    contact_ids = select(ContactIdentity.customer_id).where(
+        ContactIdentity.value.in_({text, canonical("email", text), canonical("x", text)}))
     return query.where(
         or_(
             Ticket.reference == text.upper(),
@@ -103,7 +111,7 @@ async def messages_of(
 ) -> list[MessageRead]:
     query = select(TicketMessage).where(TicketMessage.ticket_id == ticket.id)
     if not include_internal:
-        query = query.where(TicketMessage.internal.is_(False))
+        query = query.where(TicketMessage.direction != Direction.INTERNAL)
     rows = (await db.execute(query.order_by(TicketMessage.created_at, TicketMessage.id))).scalars()
     return [message_read(m) for m in rows]
 
@@ -113,6 +121,8 @@ def message_read(message: TicketMessage) -> MessageRead:
         author_type=message.author_type,
         author_name=message.author_name,
         body=message.body,
+        direction=message.direction,
+        channel=message.channel,
         internal=message.internal,
         created_at=message.created_at,
         attachments=[attachment_read(a) for a in message.attachments],
@@ -133,6 +143,8 @@ def ticket_read(ticket: Ticket) -> TicketRead:
         status=ticket.status,
         priority=ticket.priority,
         channel=ticket.channel,
+        identity_kind=ticket.identity_kind,
+        identity_value=ticket.identity_value,
         team=ticket.team.slug if ticket.team else None,
         assignee_email=ticket.assignee.email if ticket.assignee else None,
         contact_email=ticket.customer.email,

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from kefu.tickets.models import Category, Priority, Status
+from kefu.tickets.models import Category, ChannelType, Direction, Priority, Status
 
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)]
@@ -38,7 +38,10 @@ class ApiTicketCreate(TicketFields):
         None
     )
     priority: Priority | None = None
-    channel: Literal["api", "web", "email", "chat", "social"] = "api"
+    channel: ChannelType = ChannelType.API
+    # The caller's own id for this request: sending it again returns the ticket it
+    # opened instead of a second one (a retry after a timeout is safe).
+    external_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
 
 
 class TicketUpdate(StrictInput):
@@ -70,7 +73,9 @@ class MessageRead(BaseModel):
     author_type: str
     author_name: str
     body: str
-    internal: bool
+    direction: Direction
+    channel: str
+    internal: bool  # direction == internal, kept for integrators who read it
     created_at: datetime
     attachments: list[AttachmentRead]
 
@@ -83,6 +88,8 @@ class TicketRead(BaseModel):
     status: str
     priority: str
     channel: str
+    identity_kind: str | None  # the customer's address the ticket came by
+    identity_value: str | None
     team: str | None
     assignee_email: str | None
     contact_email: str | None

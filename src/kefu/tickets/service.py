@@ -6,21 +6,22 @@ Every verb records its audit entry and emits its event in the caller's transacti
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kefu.accounts.models import Agent, Team
-from kefu.contacts.models import Contact, Customer
+from kefu.contacts.identities import values_of
+from kefu.contacts.models import Contact, Customer, IdentityKind
 from kefu.contacts.service import ContactTaken, new_contact_values
 from kefu.core import events
 from kefu.core.clock import utcnow
-from kefu.core.driver import Database, emit_after_commit
+from kefu.core.driver import Database, emit_after_commit, first
 from kefu.core.errors import InvalidInput
 from kefu.core.i18n import translate
 from kefu.core.ids import ticket_reference
-from kefu.core.jobs import enqueued_event, job_values
-from kefu.notifications.service import SEND_EMAIL, customer_email_payload, queue_customer_email
+from kefu.core.jobs import enqueue, enqueued_event, job_values
+from kefu.notifications.service import SEND_EMAIL, customer_email_payload
 from kefu.security.audit import entry_values, record
 from kefu.security.content import (
     SECRET_MASKED,
@@ -36,6 +37,8 @@ from kefu.tickets.models import (
     PRIORITY_RANK,
     Attachment,
     Category,
+    ChannelType,
+    Direction,
     Priority,
     Status,
     Ticket,
@@ -48,6 +51,9 @@ from kefu.triage.incidents import is_security_incident
 
 TICKET_CREATED = "ticket.created"
 TICKET_MESSAGE = "ticket.message"
+# Carried out by the adapter of the message's channel (`kefu.channels`): verbs here only
+# record the outbound message and queue this job.
+DELIVER_MESSAGE = "channel.deliver"
 
 # Which team a category lands with, and how urgent it starts (PRODUCT.md: security first).
 ROUTES: dict[Category, tuple[str, Priority]] = {
@@ -83,6 +89,21 @@ class Author:
         return cls("agent", agent.id, agent.name)
 
 
+# Built once: an integrator's retry runs it before each create that carries an id.
+_BY_EXTERNAL_ID = (
+    select(Ticket.reference).join(TicketMessage, TicketMessage.ticket_id == Ticket.id)
+    .where(TicketMessage.channel == bindparam("channel", type_=TicketMessage.channel.type),
+           TicketMessage.external_id == bindparam("external_id",
+                                                  type_=TicketMessage.external_id.type))
+    .limit(1))
+
+
+async def ticket_for_external_id(db: Database, *, channel: str, external_id: str) -> str | None:
+    """The reference of the ticket holding the channel's message `external_id`, if any."""
+    row = await first(db, _BY_EXTERNAL_ID, {"channel": channel, "external_id": external_id})
+    return None if row is None else str(row[0])
+
+
 async def _team(db: AsyncSession, slug: str) -> Team | None:
     return (await db.execute(select(Team).where(Team.slug == slug))).scalar_one_or_none()
 
@@ -94,15 +115,21 @@ async def create_ticket(
     customer: Contact,
     fields: TicketFields,
     files: list[CheckedFile],
-    channel: str = "web",
+    channel: ChannelType = ChannelType.PORTAL,
     priority: Priority | None = None,
     actor: Author | None = None,
+    external_id: str | None = None,
+    identity: tuple[str, str] | None = None,
 ) -> CreatedTicket:
-    """Write the ticket, its first message, audit entries and notification job together.
+    """Write the ticket, its first message, audit entries and notification job together:
+    the one writer of new tickets, for every channel.
 
     On a session they commit with it; directly on the driver (`kefu.core.driver`, for
     PostgreSQL) they are one statement that commits by itself, and attachments, which
-    need a transaction around several writes, are refused.
+    need a transaction around several writes, are refused. `external_id` is the channel's
+    own id for the first message; one already stored raises an IntegrityError and writes
+    nothing (`ticket_for_external_id` finds the ticket it opened). `identity` is the
+    customer's address the ticket came by (kind, value); by default their email, else UID.
     """
     if files and not isinstance(db, AsyncSession):
         raise ValueError("attachments need a session: a direct write is one statement")
@@ -119,15 +146,20 @@ async def create_ticket(
         "description": description.text, "category": category, "status": Status.NEW,
         "priority": chosen, "priority_rank": PRIORITY_RANK[chosen], "channel": channel,
         "assignee_id": None, "uid": fields.uid or customer.uid,
+        **_identity_columns(customer, identity),
         "txid": _clean_txid(fields.txid), "occurred_at": fields.occurred_at,
         "platform": fields.platform, "platform_version": fields.platform_version,
         "desired_outcome": outcome.text or None, "created_at": now, "updated_at": now,
     }
     author = Author.of_customer(customer)
-    message = {"author_type": author.kind, "author_name": author.name[:100],
-               "body": description.text, "internal": False, "created_at": now}
+    message: dict[str, Any] = {"author_type": author.kind, "author_name": author.name[:100],
+               "body": description.text, "direction": Direction.IN, "channel": channel,
+               "external_id": external_id, "created_at": now}
     # A customer not written yet is written by the same statement, which gives the id.
     new_customer = None if customer.id is not None else new_contact_values(customer)
+    # Named by an integrator's token, which is trusted for UIDs (as for the contact itself).
+    identities = () if customer.id is not None else tuple(
+        values_of(customer.email, customer.uid, uid_verified=True))
     if customer.id is not None:
         ticket["customer_id"] = message["author_id"] = customer.id
     audits, after = _created_entries(actor or author, reference, {
@@ -136,7 +168,8 @@ async def create_ticket(
     email = _created_email(customer, reference, subject.text)
     job = None if email is None else job_values(kind=SEND_EMAIL, payload=email)
     written = await insert_new_ticket(
-        db, NewTicketRows(ticket, team_slug, message, tuple(audits), job, new_customer))
+        db, NewTicketRows(ticket, team_slug, message, tuple(audits), job, new_customer,
+                          identities))
     if written is None:
         raise ContactTaken()
     attachments = (await _store_files(db, store, written.ticket_id, written.message_id, files)
@@ -150,8 +183,17 @@ async def create_ticket(
     detail = TicketDetail(
         **ticket, team=team_slug if written.team_id is not None else None,
         assignee_email=None, contact_email=customer.email, rating=None,
-        messages=[MessageRead(**message, attachments=[attachment_read(a) for a in attachments])])
+        messages=[MessageRead(**message, internal=False,
+                              attachments=[attachment_read(a) for a in attachments])])
     return CreatedTicket(reference, exposed.kinds, detail)
+
+
+def _identity_columns(customer: Contact, identity: tuple[str, str] | None) -> dict[str, Any]:
+    if identity is None:
+        identity = ((IdentityKind.EMAIL, customer.email) if customer.email
+                    else (IdentityKind.UID, customer.uid or ""))
+    kind, value = identity
+    return {"identity_kind": str(kind), "identity_value": value[:254] or None}
 
 
 def _created_entries(who: Author, reference: str, detail: dict[str, Any], exposed: Cleaned
@@ -210,8 +252,10 @@ async def _add_message(
     author: Author,
     body: str,
     *,
-    internal: bool,
+    direction: Direction,
+    channel: str,
     files: list[CheckedFile],
+    external_id: str | None = None,
 ) -> TicketMessage:
     message = TicketMessage(
         ticket_id=ticket.id,
@@ -219,7 +263,9 @@ async def _add_message(
         author_id=author.id,
         author_name=author.name[:100],
         body=body,
-        internal=internal,
+        direction=direction,
+        channel=channel,
+        external_id=external_id,
         created_at=utcnow(),
     )
     db.add(message)
@@ -231,6 +277,15 @@ async def _add_message(
     await _store_files(db, store, ticket.id, message.id, files)
     await db.refresh(message, ["attachments"])
     return message
+
+
+async def reply_channel(db: AsyncSession, ticket: Ticket) -> str:
+    """The channel the customer last wrote by: the agent's answer goes back that way."""
+    query = (select(TicketMessage.channel)
+             .where(TicketMessage.ticket_id == ticket.id,
+                    TicketMessage.direction == Direction.IN)
+             .order_by(TicketMessage.id.desc()).limit(1))
+    return (await db.execute(query)).scalar_one_or_none() or ticket.channel
 
 
 async def _store_files(
@@ -262,14 +317,16 @@ async def _store_files(
 
 async def add_customer_reply(
     *, db: AsyncSession, store: FileStore, ticket: Ticket, customer: Customer, body: str,
-    files: list[CheckedFile],
+    files: list[CheckedFile], channel: str = ChannelType.PORTAL, external_id: str | None = None,
 ) -> frozenset[str]:
-    """Add the reply; returns the kinds of secret the guard masked in it."""
+    """Add the reply; returns the kinds of secret the guard masked in it. An
+    `external_id` already stored for that channel raises an IntegrityError on flush."""
     if ticket.status == Status.CLOSED:
         raise InvalidInput("This ticket is closed. Please open a new request.")
     cleaned = clean_inbound(db, body, where="ticket")
     await _add_message(db, store, ticket, Author.of_customer(customer), cleaned.text,
-                       internal=False, files=files)
+                       direction=Direction.IN, channel=channel, files=files,
+                       external_id=external_id)
     if cleaned.severe:
         await _raise_to_security(db, ticket)
     if ticket.status in (Status.PENDING_CUSTOMER, Status.RESOLVED):
@@ -294,33 +351,26 @@ async def add_agent_message(
     *, db: AsyncSession, store: FileStore, ticket: Ticket, agent: Agent, body: str,
     internal: bool, files: list[CheckedFile],
 ) -> TicketMessage:
-    """A public reply (emailed to the customer) or an internal note (agents only)."""
+    """A public reply, delivered to the customer by the channel they last wrote by (a
+    job for its adapter), or an internal note (agents only, never delivered)."""
     if not internal:
         check_agent_outbound(db, body, agent_id=agent.id, where=ticket.reference)
-    message = await _add_message(db, store, ticket, Author.of_agent(agent), body,
-                                 internal=internal, files=files)
+    channel = await reply_channel(db, ticket)
+    message = await _add_message(
+        db, store, ticket, Author.of_agent(agent), body, files=files, channel=channel,
+        direction=Direction.INTERNAL if internal else Direction.OUT)
     now = utcnow()
     ticket.updated_at = now
     if not internal:
         ticket.first_response_at = ticket.first_response_at or now
         if ticket.status == Status.NEW:
             ticket.status = Status.OPEN
-        _notify_reply(db, ticket, body)
+        enqueue(db, kind=DELIVER_MESSAGE, payload={"message_id": message.id})
     action = "ticket.note_added" if internal else "ticket.agent_replied"
     record(db, actor=("agent", agent.id), action=action, target=("ticket", ticket.reference))
     events.emit(db, TICKET_MESSAGE, reference=ticket.reference, author="agent",
                 internal=internal)
     return message
-
-
-def _notify_reply(db: AsyncSession, ticket: Ticket, body: str) -> None:
-    customer = ticket.customer
-    t = customer.lang
-    subject = translate(t, "[%(ref)s] New reply to your request: %(subject)s") % {
-        "ref": ticket.reference, "subject": ticket.subject}
-    lines = [body, "", translate(t, "Reply in My tickets: %(url)s")
-             % {"url": f"/portal/tickets/{ticket.reference}"}]
-    queue_customer_email(db, customer=customer, subject=subject, lines=lines)
 
 
 async def rate_ticket(

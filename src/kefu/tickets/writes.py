@@ -19,9 +19,10 @@ from sqlalchemy import Executable, Select, Table, bindparam, insert, select, uni
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from kefu.accounts.models import Team
-from kefu.contacts.models import Customer
+from kefu.contacts.models import ContactIdentity, Customer
 from kefu.core.driver import Database, dialect_of, first
 from kefu.core.jobs import Job
 from kefu.security.audit import AuditEntry
@@ -33,6 +34,7 @@ AUDIT = cast(Table, AuditEntry.__table__)
 JOBS = cast(Table, Job.__table__)
 TEAMS = cast(Table, Team.__table__)
 CUSTOMERS = cast(Table, Customer.__table__)
+IDENTITIES = cast(Table, ContactIdentity.__table__)
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class NewTicketRows:
     # A customer to write first, whose id becomes the ticket's customer_id and the first
     # message's author_id. If their email or UID is taken meanwhile, nothing is written.
     customer: dict[str, Any] | None = None
+    # That new customer's identities (without customer_id), written with them.
+    identities: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,18 +62,62 @@ class WrittenTicket:
 
 
 async def insert_new_ticket(db: Database, rows: NewTicketRows) -> WrittenTicket | None:
-    """The ids written, or None when the new customer's address or UID was taken."""
+    """The ids written, or None when the new customer's address or UID was taken.
+
+    Both statement forms write the same completed rows (`complete`): a column the caller
+    leaves out gets its model default here, never a backend's idea of one."""
+    rows = _completed(rows)
     if dialect_of(db) == "postgresql":
         return await _in_one_statement(db, rows)
     assert isinstance(db, AsyncSession)  # only PostgreSQL has a direct path
     return await _one_by_one(db, rows)
 
 
+@functools.cache
+def _scalar_defaults(table: Table) -> tuple[tuple[str, Any], ...]:
+    return tuple((c.name, c.default.arg) for c in table.columns
+                 if isinstance(c.default, ScalarElementColumnDefault))
+
+
+@functools.cache
+def required_columns(table: Table) -> frozenset[str]:
+    """Columns a row must give: NOT NULL, with no default on either side, not the key."""
+    return frozenset(c.name for c in table.columns
+                     if not c.nullable and c.default is None and c.server_default is None
+                     and not c.primary_key)
+
+
+def complete(table: Table, values: dict[str, Any], *, given_later: frozenset[str] = frozenset()
+             ) -> dict[str, Any]:
+    """`values` with each missing column's scalar model default; refuses a row that leaves
+    out a required column (other than the ids the statement itself supplies)."""
+    missing = required_columns(table) - values.keys() - given_later
+    if missing:
+        raise ValueError(f"{table.name}: a new row must give {sorted(missing)}")
+    defaults = {name: value for name, value in _scalar_defaults(table) if name not in values}
+    return {**defaults, **values} if defaults else values
+
+
+_FROM_STATEMENT = frozenset({"ticket_id", "team_id", "customer_id", "author_id"})
+
+
+def _completed(rows: NewTicketRows) -> NewTicketRows:
+    return dataclasses.replace(
+        rows, ticket=complete(TICKETS, rows.ticket, given_later=_FROM_STATEMENT),
+        message=complete(MESSAGES, rows.message, given_later=_FROM_STATEMENT),
+        audits=tuple(complete(AUDIT, entry) for entry in rows.audits),
+        job=None if rows.job is None else complete(JOBS, rows.job),
+        customer=None if rows.customer is None else complete(CUSTOMERS, rows.customer),
+        identities=tuple(complete(IDENTITIES, row, given_later=_FROM_STATEMENT)
+                         for row in rows.identities))
+
+
 # Statements are built once per shape, with bind parameters, and reused: building an
 # INSERT from values and computing its cache key cost more CPU than running it.
-# (ticket, message, (audit columns, entries), job or None, customer or None)
+# (ticket, message, (audit columns, entries), job or None, customer or None,
+#  (identity columns, entries))
 Shape = tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, ...], int],
-              tuple[str, ...] | None, tuple[str, ...] | None]
+              tuple[str, ...] | None, tuple[str, ...] | None, tuple[tuple[str, ...], int]]
 
 
 def _columns(values: dict[str, Any] | None) -> tuple[str, ...] | None:
@@ -77,14 +125,16 @@ def _columns(values: dict[str, Any] | None) -> tuple[str, ...] | None:
 
 
 def _shape(rows: NewTicketRows) -> Shape:
+    identities = (tuple(rows.identities[0]) if rows.identities else (), len(rows.identities))
     return (tuple(rows.ticket), tuple(rows.message), (tuple(rows.audits[0]), len(rows.audits)),
-            _columns(rows.job), _columns(rows.customer))
+            _columns(rows.job), _columns(rows.customer), identities)
 
 
 def _params(rows: NewTicketRows) -> dict[str, Any]:
     params = {"team_slug": rows.team_slug}
     audits = ((f"a{i}_", entry) for i, entry in enumerate(rows.audits))
-    for prefix, values in (("t_", rows.ticket), ("m_", rows.message), *audits,
+    identities = ((f"i{i}_", row) for i, row in enumerate(rows.identities))
+    for prefix, values in (("t_", rows.ticket), ("m_", rows.message), *audits, *identities,
                            ("j_", rows.job or {}), ("c_", rows.customer or {})):
         params.update({prefix + name: value for name, value in values.items()})
     return params
@@ -104,8 +154,10 @@ def _selected(table: Table, prefix: str, names: tuple[str, ...]) -> list[Any]:
 
 @functools.lru_cache(maxsize=32)
 def _one_statement(shape: Shape) -> Select[Any]:
-    ticket_names, message_names, (audit_names, audits), job_names, customer_names = shape
+    ticket_names, message_names, (audit_names, audits), job_names, customer_names, \
+        (identity_names, identities) = shape
     returned = (TICKETS.c.id, TICKETS.c.team_id, TICKETS.c.customer_id)
+    identity_cte = None
     if customer_names is None:
         ticket = (insert(TICKETS).values(**_binds(TICKETS, "t_", ticket_names),
                                          team_id=_team_id()).returning(*returned))
@@ -119,6 +171,8 @@ def _one_statement(shape: Shape) -> Select[Any]:
         ticket = (insert(TICKETS)
                   .from_select([*ticket_names, "team_id", "customer_id"], values)
                   .returning(*returned))
+        if identities:
+            identity_cte = _new_identities(customer, identity_names, identities)
     new_ticket = ticket.cte("new_ticket")
     authored = () if "author_id" in message_names else (new_ticket.c.customer_id,)
     message = (insert(MESSAGES).from_select(
@@ -137,7 +191,16 @@ def _one_statement(shape: Shape) -> Select[Any]:
     if job_names is not None:
         job_row = select(*_selected(JOBS, "j_", job_names)).select_from(new_ticket)
         query = query.add_cte(insert(JOBS).from_select(list(job_names), job_row).cte("new_job"))
+    if identity_cte is not None:
+        query = query.add_cte(identity_cte)
     return query
+
+
+def _new_identities(customer: Any, names: tuple[str, ...], count: int) -> Any:
+    """The new customer's identities, selected FROM its CTE: none when it wrote nothing."""
+    rows = union_all(*(select(customer.c.id.label("customer_id"),
+                              *_selected(IDENTITIES, f"i{i}_", names)) for i in range(count)))
+    return insert(IDENTITIES).from_select(["customer_id", *names], rows).cte("new_identities")
 
 
 async def _in_one_statement(db: Database, rows: NewTicketRows) -> WrittenTicket | None:
@@ -153,7 +216,7 @@ def _new_customer_sqlite(names: tuple[str, ...]) -> Executable:
 
 @functools.lru_cache(maxsize=32)
 def _separate_statements(shape: Shape) -> tuple[Executable, ...]:
-    ticket_names, message_names, (audit_names, audits), job_names, _customer = shape
+    ticket_names, message_names, (audit_names, audits), job_names, _customer, _ids = shape
     ticket = (insert(TICKETS).values(**_binds(TICKETS, "t_", ticket_names), team_id=_team_id())
               .returning(TICKETS.c.id, TICKETS.c.team_id))
     message = (insert(MESSAGES)
@@ -172,8 +235,11 @@ async def _one_by_one(db: AsyncSession, rows: NewTicketRows) -> WrittenTicket | 
         customer_id = (await db.execute(_new_customer_sqlite(names), params)).scalar()
         if customer_id is None:
             return None
+        if rows.identities:
+            await db.execute(insert(IDENTITIES),
+                             [{**row, "customer_id": customer_id} for row in rows.identities])
         rows = dataclasses.replace(
-            rows, customer=None, ticket={**rows.ticket, "customer_id": customer_id},
+            rows, customer=None, identities=(), ticket={**rows.ticket, "customer_id": customer_id},
             message={**rows.message, "author_id": customer_id})
     ticket, message, *rest = _separate_statements(_shape(rows))
     params = _params(rows)

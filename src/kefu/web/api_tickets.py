@@ -3,10 +3,13 @@
 A token acts as the agent who created it: it sees what that agent sees.
 """
 
+import asyncpg
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from kefu.accounts import service as accounts
 from kefu.contacts import service as contacts
 from kefu.core.driver import Database, direct
 from kefu.security.content import SecretRequestBlocked
@@ -38,15 +41,46 @@ async def create_ticket(body: ApiTicketCreate, request: Request, secret: BearerS
     whom; everything written) run directly on the driver, the second committing by
     itself (`kefu.core.driver`); elsewhere they run in a session."""
     engine: AsyncEngine = request.app.state.engine
-    if engine.dialect.name == "postgresql":
-        async with direct(engine) as db:
-            created = await _create(db, store, secret, body)
-    else:
-        async with request.app.state.session_factory() as session:
-            created = await _create(session, store, secret, body)
-            await session.commit()
+    try:
+        if engine.dialect.name == "postgresql":
+            async with direct(engine) as db:
+                created = await _create(db, store, secret, body)
+        else:
+            async with request.app.state.session_factory() as session:
+                created = await _create(session, store, secret, body)
+                await session.commit()
+    except AlreadyCreated:
+        # A retry of a create that already went through: the ticket it opened, with 200.
+        return await _existing(request, secret, body)
+    except (IntegrityError, asyncpg.UniqueViolationError):
+        # Two sends of one request at once: the one that lost finds the winner's ticket.
+        if body.external_id is None or not await _was_created(request, body):
+            raise
+        return await _existing(request, secret, body)
     # Already a validated TicketDetail: dumped once here instead of validated again.
     return Response(created.detail.model_dump_json(), status_code=status.HTTP_201_CREATED,
+                    media_type="application/json")
+
+
+class AlreadyCreated(Exception):
+    """The request's external id already opened a ticket."""
+
+
+async def _was_created(request: Request, body: ApiTicketCreate) -> bool:
+    async with request.app.state.session_factory() as db:
+        return await tickets.ticket_for_external_id(
+            db, channel=body.channel, external_id=body.external_id or "") is not None
+
+
+async def _existing(request: Request, secret: str, body: ApiTicketCreate) -> Response:
+    async with request.app.state.session_factory() as db:
+        agent = await accounts.authenticate_api_token(db=db, secret=secret,
+                                                      scope="tickets:write")
+        reference = await tickets.ticket_for_external_id(
+            db, channel=body.channel, external_id=body.external_id or "")
+        ticket = await access_ticket_for_agent(db=db, agent=agent, reference=reference or "")
+        detail = await queries.ticket_detail(db=db, ticket=ticket, include_internal=True)
+    return Response(detail.model_dump_json(), status_code=status.HTTP_200_OK,
                     media_type="application/json")
 
 
@@ -55,13 +89,18 @@ async def _create(db: Database, store: FileStore, secret: str,
     caller, customer = await caller_and_contact(
         db=db, secret=secret, scope="tickets:write", email=body.contact_email,
         uid=body.contact_uid)
+    if body.external_id is not None and await tickets.ticket_for_external_id(
+            db, channel=body.channel, external_id=body.external_id):
+        raise AlreadyCreated()
+    identity = (("email", body.contact_email) if body.contact_email
+                else ("uid", body.contact_uid or ""))
     for _attempt in range(2):
         try:
             # The body is a validated TicketFields already (ApiTicketCreate extends it).
             return await tickets.create_ticket(
                 db=db, store=store, customer=customer, fields=body, files=[],
-                channel=body.channel, priority=body.priority,
-                actor=Author("agent", caller.agent_id, caller.name))
+                channel=body.channel, priority=body.priority, external_id=body.external_id,
+                identity=identity, actor=Author("agent", caller.agent_id, caller.name))
         except contacts.ContactTaken:
             # A concurrent request wrote this customer first: now they are found.
             customer = await contacts.contact_for_api(db=db, email=body.contact_email,

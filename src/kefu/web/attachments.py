@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from kefu.core.errors import NotFound
 from kefu.tickets.access import access_ticket_for_agent, access_ticket_for_customer
-from kefu.tickets.models import Attachment, Ticket, TicketMessage
+from kefu.tickets.models import Attachment, Direction, Ticket, TicketMessage
 from kefu.web.deps import (
     DbSession,
     LoginRequired,
@@ -43,7 +43,7 @@ async def _allowed(request: Request, db: DbSession, settings: Settings, ticket: 
 async def download(request: Request, key: str, db: DbSession, settings: Settings,
                    store: Store) -> Response:
     row = (await db.execute(
-        select(Attachment, TicketMessage.internal, Ticket)
+        select(Attachment, TicketMessage.direction == Direction.INTERNAL, Ticket)
         .join(TicketMessage, TicketMessage.id == Attachment.message_id)
         .join(Ticket, Ticket.id == Attachment.ticket_id)
         .where(Attachment.key == key)

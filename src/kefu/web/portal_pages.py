@@ -1,11 +1,15 @@
 """The customer portal: submit a request, my tickets, reply, rate, account settings."""
 
+import secrets
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 
+from kefu.channels.base import Identity
+from kefu.channels.portal import PortalAdapter, Submission
 from kefu.contacts import service as contacts
 from kefu.contacts.models import Contact
 from kefu.core.errors import KefuError
@@ -14,7 +18,7 @@ from kefu.tickets import queries
 from kefu.tickets import service as tickets
 from kefu.tickets.access import access_ticket_for_customer
 from kefu.tickets.files import check_uploads
-from kefu.tickets.models import Category, Status
+from kefu.tickets.models import Category, ChannelType, Status
 from kefu.tickets.schemas import RatingCreate, TicketFields
 from kefu.web.deps import (
     CurrentCustomer,
@@ -31,6 +35,7 @@ from kefu.web.templating import render
 router = APIRouter(include_in_schema=False)
 FORM_FIELDS = ("category", "subject", "description", "uid", "txid", "occurred_at", "platform",
                "platform_version", "desired_outcome")
+PORTAL = PortalAdapter()
 
 
 @router.get("/")
@@ -47,8 +52,10 @@ async def my_tickets(request: Request, db: DbSession, lang: Lang,
 
 @router.get("/portal/tickets/new")
 async def new_ticket_form(request: Request, lang: Lang, customer: CurrentCustomer) -> Response:
+    # The form's own id: a double click or a resend after a lost answer opens one ticket.
+    form = {"request_id": secrets.token_urlsafe(16)}
     return render(request, "portal/new_ticket.html", lang,
-                  {"customer": customer, "categories": list(Category), "form": {}})
+                  {"customer": customer, "categories": list(Category), "form": form})
 
 
 def _parse_fields(form: dict[str, str]) -> TicketFields:
@@ -70,15 +77,34 @@ def _validation_message(exc: ValidationError) -> str:
 @router.post("/portal/tickets/new")
 async def submit_ticket(request: Request, db: DbSession, settings: Settings, store: Store,
                         lang: Lang, customer: CurrentCustomer) -> Response:
-    form = await read_form(request, *FORM_FIELDS)
+    form = await read_form(request, *FORM_FIELDS, "request_id")
     context = {"customer": customer, "categories": list(Category), "form": form}
     try:
-        fields = _parse_fields(form)
+        fields = _parse_fields({k: v for k, v in form.items() if k != "request_id"})
+        inbound = PORTAL.receive(Submission(
+            sender=Identity("email", customer.email) if customer.email
+            else Identity("uid", customer.uid or "", verified=True),
+            body=fields.description, subject=fields.subject,
+            external_id=form["request_id"] or None))
+        # Scoped to the customer: nobody can land on another's ticket with their form id.
+        key = f"{customer.id}:{inbound.external_id}" if inbound.external_id else None
+        if key and (done := await tickets.ticket_for_external_id(
+                db, channel=ChannelType.PORTAL, external_id=key)):
+            return RedirectResponse(f"/portal/tickets/{done}?created=1", status_code=303)
         files = check_uploads(await read_uploads(request), max_bytes=settings.max_upload_bytes,
                               max_count=settings.max_attachments_per_message)
         reference, masked, _detail = await tickets.create_ticket(
-            db=db, store=store, customer=Contact.of(customer), fields=fields, files=files)
+            db=db, store=store, customer=Contact.of(customer), fields=fields, files=files,
+            external_id=key, identity=(inbound.sender.kind, inbound.sender.value))
         await db.commit()
+    except IntegrityError:
+        # The same form sent twice at once: the other request opened the ticket.
+        await rollback(db, customer)
+        done = key and await tickets.ticket_for_external_id(
+            db, channel=ChannelType.PORTAL, external_id=key)
+        if not done:
+            raise
+        return RedirectResponse(f"/portal/tickets/{done}?created=1", status_code=303)
     except ValidationError as exc:
         await rollback(db, customer)
         return render(request, "portal/new_ticket.html", lang,

@@ -20,6 +20,10 @@ CATEGORY_LABELS = {
     "security": "Security", "api": "API", "compliance": "Compliance & KYC",
     "promotions": "Promotions", "other": "Other",
 }
+CHANNEL_LABELS = {
+    "portal": "Portal", "api": "API", "email": "Email", "chat": "Live chat",
+    "telegram": "Telegram", "x": "X", "facebook": "Facebook",
+}
 
 
 def render(
@@ -36,6 +40,7 @@ def render(
         "languages": LANGUAGES,
         "status_label": lambda s: gettext(STATUS_LABELS.get(s) or s),
         "category_label": lambda c: gettext(CATEGORY_LABELS.get(c) or c),
+        "channel_label": lambda c: gettext(CHANNEL_LABELS.get(c) or c),
         "path": request.url.path,
     }
     return templates.TemplateResponse(
