@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check lint types pytest services browser worker clean
+.PHONY: run test check lint types imports pytest services browser worker clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,13 +21,18 @@ worker: $(STAMP)
 
 test: check
 
-check: lint types pytest
+check: lint types imports pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
 
 types: $(STAMP)
 	$(BIN)/mypy
+
+# The layer contracts in pyproject.toml ([tool.importlinter]): run from the repository root,
+# so the editable install's src/kefu is the tree analysed.
+imports: $(STAMP)
+	$(BIN)/lint-imports
 
 pytest: $(STAMP) services browser
 	$(BIN)/pytest
@@ -39,4 +44,4 @@ browser:
 	bash scripts/browser.sh
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache

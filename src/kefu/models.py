@@ -2,11 +2,10 @@
 
 from kefu.accounts import models as accounts_models
 from kefu.contacts import models as contacts_models
-from kefu.core import jobs
+from kefu.core import audit, jobs
 from kefu.core.db import Base
 from kefu.integrations.exchange import models as exchange_models
 from kefu.kb import models as kb_models
-from kefu.security import audit
 from kefu.security import channels as channels_models
 from kefu.tickets import models as tickets_models
 

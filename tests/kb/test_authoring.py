@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from conftest import Desk, agent_client
 from kefu.accounts.models import Role
+from kefu.core.audit import AuditEntry
 from kefu.kb.feedback import propose_example_question
-from kefu.security.audit import AuditEntry
 
 
 def _form(slug: str, **overrides: str) -> dict[str, str]:

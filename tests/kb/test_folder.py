@@ -12,6 +12,7 @@ from kefu.accounts.models import Role
 from kefu.core.clock import utcnow
 from kefu.kb import queries
 from kefu.kb.folder import DEMO_DIR, export_folder, import_folder
+from kefu.tickets.queries import filed_since
 
 
 def _files(folder: Path) -> dict[str, str]:
@@ -57,8 +58,9 @@ async def test_deflection_counts_only_suggestions_without_a_ticket(desk: Desk) -
     assert (await submit_ticket(files_anyway)).status_code == 303
     async with desk.app.state.session_factory() as db:
         article = await queries.published_article(db, "withdrawal-fees")
-        now = await queries.feedback_report(db)
-        later = await queries.feedback_report(db, now=utcnow() + timedelta(hours=1))
+        now = await queries.feedback_report(db, filed=filed_since)
+        later = await queries.feedback_report(db, filed=filed_since,
+                                              now=utcnow() + timedelta(hours=1))
     assert now.per_article[article.id].pending == 1
     assert now.per_article[article.id].followed_by_ticket == 1
     assert later.per_article[article.id].deflected == 1
@@ -71,10 +73,10 @@ async def test_import_drops_a_draft_of_changes_it_would_otherwise_be_undone_by(
         desk: Desk) -> None:
     from sqlalchemy import select
 
+    from kefu.core.audit import AuditEntry
     from kefu.kb import service as kb
     from kefu.kb.models import KbArticle
     from kefu.kb.schemas import ArticleInput
-    from kefu.security.audit import AuditEntry
 
     async def demo_article(db: AsyncSession) -> KbArticle:
         return (await db.execute(select(KbArticle).where(

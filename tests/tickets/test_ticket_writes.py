@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conftest import Desk, unique_email
 from kefu.contacts.models import ContactIdentity, Customer
+from kefu.core.audit import AuditEntry, entry_values
 from kefu.core.clock import utcnow
 from kefu.core.db import Base
 from kefu.core.driver import Database, direct
 from kefu.core.jobs import Job, job_values
-from kefu.security.audit import AuditEntry, entry_values
 from kefu.tickets.models import Ticket, TicketMessage
 from kefu.tickets.writes import (
     MESSAGES,

@@ -130,7 +130,7 @@ async def test_a_revoked_token_or_deactivated_agent_is_refused_at_once(desk: Des
 
     from kefu.accounts import service as accounts
     from kefu.accounts.models import Agent, ApiToken
-    from kefu.accounts.tokens import digest
+    from kefu.core.tokens import digest
 
     body = {**NEW_TICKET, "contact_email": unique_email()}
     for lock_out in ("revoke", "deactivate"):

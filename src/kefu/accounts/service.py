@@ -19,12 +19,12 @@ from kefu.accounts.models import (
     Team,
     scopes_allow,
 )
-from kefu.accounts.passwords import hash_password, verify_password
-from kefu.accounts.tokens import digest, new_secret
+from kefu.core.audit import record
 from kefu.core.clock import utcnow
 from kefu.core.driver import Database, first
 from kefu.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
-from kefu.security.audit import record
+from kefu.core.passwords import hash_password, verify_password
+from kefu.core.tokens import digest, new_secret
 
 DEFAULT_TEAMS = (
     ("general", "General support", "综合客服"),

@@ -1,22 +1,16 @@
-"""Login sessions for agents and customers, stored server-side by token hash."""
+"""Login sessions for agents and customers, stored server-side by token hash.
 
-from dataclasses import dataclass
+Sessions name their principal by type and id only, so this package need not know customers:
+contacts resolves a customer's session (kefu.contacts.sessions) and agents resolve here."""
+
 from datetime import timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.accounts.models import Agent, AuthSession, PrincipalType
-from kefu.accounts.tokens import digest, new_secret
-from kefu.contacts.models import Customer
 from kefu.core.clock import utcnow
-
-
-@dataclass(frozen=True)
-class Principal:
-    kind: PrincipalType
-    agent: Agent | None = None
-    customer: Customer | None = None
+from kefu.core.tokens import digest, new_secret
 
 
 async def start_session(
@@ -50,17 +44,21 @@ async def load_session(*, db: AsyncSession, token: str) -> AuthSession | None:
     return (await db.execute(query)).scalar_one_or_none()
 
 
-async def resolve(*, db: AsyncSession, token: str, kind: PrincipalType) -> Principal | None:
-    """The principal behind a session cookie, or None (expired, revoked, deactivated)."""
+async def principal_id(*, db: AsyncSession, token: str, kind: PrincipalType) -> int | None:
+    """The id of the principal of that kind behind a session cookie, or None (expired,
+    revoked, still owing a TOTP code, or a session of the other kind)."""
     session = await load_session(db=db, token=token)
     if session is None or session.pending_totp or session.principal_type != kind:
         return None
-    if kind == PrincipalType.AGENT:
-        agent = await db.get(Agent, session.principal_id)
-        # A deactivated agent is locked out at once, whatever sessions they hold.
-        return Principal(kind, agent=agent) if agent and agent.active else None
-    customer = await db.get(Customer, session.principal_id)
-    return Principal(kind, customer=customer) if customer else None
+    return session.principal_id
+
+
+async def resolve_agent(*, db: AsyncSession, token: str) -> Agent | None:
+    """The agent behind a session cookie, or None (expired, revoked, deactivated)."""
+    agent_id = await principal_id(db=db, token=token, kind=PrincipalType.AGENT)
+    agent = await db.get(Agent, agent_id) if agent_id is not None else None
+    # A deactivated agent is locked out at once, whatever sessions they hold.
+    return agent if agent and agent.active else None
 
 
 async def end_session(*, db: AsyncSession, token: str) -> None:

@@ -12,10 +12,10 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.contacts.models import ContactIdentity, Customer, IdentityKind
+from kefu.core.audit import record
 from kefu.core.clock import utcnow
 from kefu.core.db import Base
 from kefu.core.errors import Conflict, InvalidInput
-from kefu.security.audit import record
 
 IDENTITIES = cast(Table, ContactIdentity.__table__)
 CUSTOMERS = cast(Table, Customer.__table__)

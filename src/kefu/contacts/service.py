@@ -9,13 +9,13 @@ from sqlalchemy import Select, Table, bindparam, case, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kefu.accounts.passwords import hash_password, verify_password
 from kefu.contacts.identities import IDENTITIES, add_identity, find_customer
 from kefu.contacts.models import Contact, Customer, IdentityKind
+from kefu.core.audit import record
 from kefu.core.clock import utcnow
 from kefu.core.driver import Database, first
 from kefu.core.errors import Conflict, InvalidInput, Unauthorized
-from kefu.security.audit import record
+from kefu.core.passwords import hash_password, verify_password
 
 CUSTOMERS = cast(Table, Customer.__table__)
 

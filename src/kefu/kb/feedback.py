@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.core import events
+from kefu.core.audit import Ref, record
 from kefu.core.clock import utcnow
 from kefu.core.errors import InvalidInput, NotFound
 from kefu.kb.models import (
@@ -24,7 +25,6 @@ from kefu.kb.models import (
     ProposalStatus,
 )
 from kefu.kb.service import enqueue_reindex
-from kefu.security.audit import Ref, record
 
 # A ticket filed within this window after opening a suggestion means it did not help.
 DEFLECTION_WINDOW = timedelta(minutes=30)

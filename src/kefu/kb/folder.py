@@ -13,13 +13,13 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kefu.core.audit import Ref, record
 from kefu.core.clock import utcnow
 from kefu.core.errors import InvalidInput
 from kefu.kb import queries
 from kefu.kb.models import KB_LANGUAGES, ArticleStatus, KbArticle
 from kefu.kb.schemas import ArticleInput, CategoryInput
 from kefu.kb.service import enqueue_reindex, write_article, write_category
-from kefu.security.audit import Ref, record
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 SYSTEM: Ref = ("system", None)

@@ -1,7 +1,7 @@
 """Read-only help-centre queries for pages, JSON endpoints and the author console."""
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -22,7 +22,6 @@ from kefu.kb.models import (
     KbVote,
     ProposalStatus,
 )
-from kefu.tickets.models import Ticket
 
 HOT_SPAN = timedelta(days=30)
 PUBLISHED = KbArticle.status == ArticleStatus.PUBLISHED
@@ -159,8 +158,17 @@ class FeedbackReport:
     total: Feedback = field(default_factory=Feedback)
 
 
-async def feedback_report(db: AsyncSession, now: datetime | None = None) -> FeedbackReport:
-    """Views, votes and deflections over the last 30 days, per article and in total."""
+# (db, customer ids, since) -> (customer id, created at) of each ticket those customers filed
+# since then. Passed in by the caller (kefu.tickets.queries.filed_since) because the help
+# centre sits below tickets: it must not import them.
+TicketsFiled = Callable[[AsyncSession, Collection[int], datetime],
+                        Awaitable[Iterable[tuple[int, datetime]]]]
+
+
+async def feedback_report(db: AsyncSession, filed: TicketsFiled, now: datetime | None = None
+                          ) -> FeedbackReport:
+    """Views, votes and deflections over the last 30 days, per article and in total;
+    `filed` tells which suggestions were followed by a ticket."""
     now = now or utcnow()
     since = now - HOT_SPAN
     report = FeedbackReport()
@@ -177,7 +185,7 @@ async def feedback_report(db: AsyncSession, now: datetime | None = None) -> Feed
             target.helpful = count
         else:
             target.not_helpful = count
-    await _deflections(db, report, since, now)
+    await _deflections(db, report, filed, since, now)
     for item in report.per_article.values():
         for name in ("views", "helpful", "not_helpful", "deflected", "followed_by_ticket",
                      "pending"):
@@ -185,16 +193,14 @@ async def feedback_report(db: AsyncSession, now: datetime | None = None) -> Feed
     return report
 
 
-async def _deflections(db: AsyncSession, report: FeedbackReport, since: datetime,
-                       now: datetime) -> None:
+async def _deflections(db: AsyncSession, report: FeedbackReport, filed_by: TicketsFiled,
+                       since: datetime, now: datetime) -> None:
     events = (await db.execute(select(KbDeflection).where(KbDeflection.opened_at >= since))
               ).scalars().all()
     customers = {e.customer_id for e in events}
     filed: dict[int, list[datetime]] = defaultdict(list)
     if customers:
-        rows = await db.execute(select(Ticket.customer_id, Ticket.created_at).where(
-            Ticket.customer_id.in_(customers), Ticket.created_at >= since))
-        for customer_id, created_at in rows:
+        for customer_id, created_at in await filed_by(db, customers, since):
             filed[customer_id].append(created_at)
     for e in events:
         end = e.opened_at + DEFLECTION_WINDOW

@@ -13,12 +13,12 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.core import events, jobs
+from kefu.core.audit import Ref, record
 from kefu.core.clock import utcnow
 from kefu.core.db import dialect_name
 from kefu.core.errors import InvalidInput
 from kefu.kb.models import ArticleStatus, KbArticle, KbArticleVersion, KbCategory, KbIndexChange
 from kefu.kb.schemas import ArticleInput, CategoryInput
-from kefu.security.audit import Ref, record
 
 ARTICLE_CHANGED = "kb.article_changed"
 REINDEX_JOB = "kb.reindex_article"

@@ -4,16 +4,27 @@ Every customer email carries the customer's anti-phishing code when set, and the
 that support never asks for secrets.
 """
 
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kefu.contacts.models import Contact, Customer
 from kefu.core import jobs
 from kefu.core.i18n import translate
 from kefu.notifications.mailer import build_message, deliver
 
 SEND_EMAIL = "email.send"
+
+
+class Recipient(Protocol):
+    """What an email needs of a customer: a contacts Customer or Contact. A protocol, so
+    notifications sits below contacts and contacts can send mail (password resets)."""
+
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def lang(self) -> str: ...
+    @property
+    def anti_phishing_code(self) -> str | None: ...
 
 
 def _footer(t: str, anti_phishing_code: str | None) -> list[str]:
@@ -30,7 +41,7 @@ def _footer(t: str, anti_phishing_code: str | None) -> list[str]:
 
 
 def queue_customer_email(
-    db: AsyncSession, *, customer: Customer, subject: str, lines: list[str]
+    db: AsyncSession, *, customer: Recipient, subject: str, lines: list[str]
 ) -> None:
     """Queue an email in the caller's transaction; customers without email get none."""
     payload = customer_email_payload(customer=customer, subject=subject, lines=lines)
@@ -39,7 +50,7 @@ def queue_customer_email(
 
 
 def customer_email_payload(
-    *, customer: Customer | Contact, subject: str, lines: list[str]
+    *, customer: Recipient, subject: str, lines: list[str]
 ) -> dict[str, Any] | None:
     """The SEND_EMAIL job payload for a customer, or None when they have no address."""
     if not customer.email:

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kefu.accounts.models import Agent
 from kefu.core import events
+from kefu.core.audit import record
 from kefu.core.clock import utcnow
 from kefu.core.db import Base, UTCDateTime
 from kefu.core.errors import Conflict, InvalidInput, NotFound
-from kefu.security.audit import record
 from kefu.security.verify import ChannelKind, OfficialEntry, Registry, canonical_value
 
 CHANNEL_ADDED = "security.channel_added"

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.core import events
+from kefu.core.audit import record
 from kefu.core.errors import KefuError
-from kefu.security.audit import record
 from kefu.security.guard import check_outbound, mask_secrets
 
 SECRET_MASKED = "security.secret_masked"  # noqa: S105 (an event name, not a secret)

@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import Select, select, true
 
 from kefu.accounts.service import TOKEN_CHECK, ApiCaller, api_caller
-from kefu.accounts.tokens import digest
 from kefu.contacts.models import Contact
 from kefu.contacts.service import FIND_CONTACT, contact_found, contact_names
 from kefu.core.driver import Database, first
+from kefu.core.tokens import digest
 
 
 def _caller_and_contact() -> Select[Any]:

@@ -1,5 +1,7 @@
 """Read-side: inbox views, search, and turning rows into schemas."""
 
+from collections.abc import Collection
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Select, func, or_, select
@@ -104,6 +106,15 @@ async def customer_tickets(*, db: AsyncSession, customer: Customer) -> list[Tick
         select(Ticket).where(Ticket.customer_id == customer.id).order_by(Ticket.created_at.desc())
     )
     return [ticket_read(t) for t in (await db.execute(query.limit(200))).unique().scalars()]
+
+
+async def filed_since(db: AsyncSession, customer_ids: Collection[int], since: datetime
+                      ) -> list[tuple[int, datetime]]:
+    """(customer id, created at) of every ticket those customers filed since then: the help
+    centre's deflection count (kefu.kb.queries.TicketsFiled) takes it as a parameter."""
+    rows = await db.execute(select(Ticket.customer_id, Ticket.created_at).where(
+        Ticket.customer_id.in_(customer_ids), Ticket.created_at >= since))
+    return [(customer_id, created_at) for customer_id, created_at in rows]
 
 
 async def messages_of(

@@ -15,6 +15,7 @@ from kefu.contacts.identities import values_of
 from kefu.contacts.models import Contact, Customer, IdentityKind
 from kefu.contacts.service import ContactTaken, new_contact_values
 from kefu.core import events
+from kefu.core.audit import entry_values, record
 from kefu.core.clock import utcnow
 from kefu.core.driver import Database, emit_after_commit, first
 from kefu.core.errors import InvalidInput
@@ -22,7 +23,6 @@ from kefu.core.i18n import translate
 from kefu.core.ids import ticket_reference
 from kefu.core.jobs import enqueue, enqueued_event, job_values
 from kefu.notifications.service import SEND_EMAIL, customer_email_payload
-from kefu.security.audit import entry_values, record
 from kefu.security.content import (
     SECRET_MASKED,
     Cleaned,

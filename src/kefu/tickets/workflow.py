@@ -5,11 +5,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.accounts.models import Agent, Team
 from kefu.core import events
+from kefu.core.audit import record
 from kefu.core.clock import utcnow
 from kefu.core.errors import InvalidInput
 from kefu.core.i18n import translate
 from kefu.notifications.service import queue_customer_email
-from kefu.security.audit import record
 from kefu.tickets.models import PRIORITY_RANK, Priority, Status, Ticket
 from kefu.tickets.schemas import TicketUpdate
 

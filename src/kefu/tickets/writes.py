@@ -23,9 +23,9 @@ from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from kefu.accounts.models import Team
 from kefu.contacts.models import ContactIdentity, Customer
+from kefu.core.audit import AuditEntry
 from kefu.core.driver import Database, dialect_of, first
 from kefu.core.jobs import Job
-from kefu.security.audit import AuditEntry
 from kefu.tickets.models import Ticket, TicketMessage
 
 TICKETS = cast(Table, Ticket.__table__)

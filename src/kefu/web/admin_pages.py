@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 from kefu.accounts import service as accounts
 from kefu.accounts.models import Agent, ApiToken, Role
 from kefu.core import jobs
+from kefu.core.audit import AuditEntry, record
 from kefu.core.errors import KefuError, NotFound
 from kefu.notifications.mailer import read_log
-from kefu.security.audit import AuditEntry, record
 from kefu.web.deps import AdminAgent, DbSession, Lang, Settings, rollback
 from kefu.web.forms import read_form
 from kefu.web.templating import render

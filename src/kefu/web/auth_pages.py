@@ -5,13 +5,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from kefu.accounts import resets, sessions
 from kefu.accounts import service as accounts
+from kefu.accounts import sessions
 from kefu.accounts.models import PrincipalType
+from kefu.contacts import resets
 from kefu.contacts import service as contacts
+from kefu.core.audit import record
 from kefu.core.errors import KefuError, Unauthorized
 from kefu.core.settings import Settings as SettingsModel
-from kefu.security.audit import record
 from kefu.security.ratelimit import enforce
 from kefu.web.deps import DbSession, Lang, Limiter, Settings, client_ip, cookie_name
 from kefu.web.forms import read_form, safe_next

@@ -2,7 +2,7 @@
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kefu.security.audit import record
+from kefu.core.audit import record
 from kefu.security.content import SecretRequestBlocked
 
 

@@ -5,8 +5,8 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from kefu.accounts.models import Agent
+from kefu.core.audit import AuditEntry
 from kefu.core.errors import Forbidden
-from kefu.security.audit import AuditEntry
 from kefu.security.content import SECRET_MASKED
 from kefu.web.deps import CurrentAgent, DbSession, Lang
 from kefu.web.templating import render

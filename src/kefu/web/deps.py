@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.accounts import service as accounts
 from kefu.accounts import sessions
-from kefu.accounts.models import Agent, PrincipalType
+from kefu.accounts.models import Agent
+from kefu.contacts import sessions as customer_sessions
 from kefu.contacts.models import Customer
 from kefu.core.errors import Forbidden, Unauthorized
 from kefu.core.i18n import negotiate, normalise
@@ -84,11 +85,10 @@ def client_ip(request: Request) -> str:
 
 async def _agent_from_cookie(request: Request, db: AsyncSession, settings: SettingsModel) -> Agent:
     token = request.cookies.get(cookie_name(settings, "kefu_agent"))
-    principal = await sessions.resolve(db=db, token=token, kind=PrincipalType.AGENT) if token \
-        else None
-    if principal is None or principal.agent is None:
+    agent = await sessions.resolve_agent(db=db, token=token) if token else None
+    if agent is None:
         raise LoginRequired("/console/login", request.url.path)
-    return principal.agent
+    return agent
 
 
 async def get_current_agent(request: Request, db: DbSession, settings: Settings) -> Agent:
@@ -109,12 +109,10 @@ AdminAgent = Annotated[Agent, Depends(get_admin)]
 
 async def get_current_customer(request: Request, db: DbSession, settings: Settings) -> Customer:
     token = request.cookies.get(cookie_name(settings, "kefu_customer"))
-    principal = (
-        await sessions.resolve(db=db, token=token, kind=PrincipalType.CUSTOMER) if token else None
-    )
-    if principal is None or principal.customer is None:
+    customer = await customer_sessions.resolve_customer(db=db, token=token) if token else None
+    if customer is None:
         raise LoginRequired("/portal/login", request.url.path)
-    return principal.customer
+    return customer
 
 
 CurrentCustomer = Annotated[Customer, Depends(get_current_customer)]

@@ -14,6 +14,7 @@ from kefu.kb import feedback, queries
 from kefu.kb import service as kb
 from kefu.kb.models import KbArticle, KbArticleVersion
 from kefu.kb.schemas import ArticleInput, VersionInput
+from kefu.tickets import queries as tickets
 from kefu.web.deps import CurrentAgent, DbSession, Lang, rollback
 from kefu.web.forms import read_form
 from kefu.web.templating import render
@@ -90,7 +91,7 @@ def _first_error(exc: Exception) -> str:
 async def kb_list(request: Request, db: DbSession, lang: Lang, agent: KbAuthor) -> Response:
     return render(request, "kb_admin/list.html", lang, {
         "agent": agent, "articles": await queries.all_articles(db),
-        "report": await queries.feedback_report(db),
+        "report": await queries.feedback_report(db, filed=tickets.filed_since),
         "proposals": len(await queries.pending_proposals(db)),
         "saved": request.query_params.get("saved")})
 

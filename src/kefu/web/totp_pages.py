@@ -11,8 +11,8 @@ from fastapi.responses import RedirectResponse, Response
 from kefu.accounts import service as accounts
 from kefu.accounts import sessions
 from kefu.accounts.models import Agent, AuthSession
+from kefu.core.audit import record
 from kefu.core.errors import InvalidInput
-from kefu.security.audit import record
 from kefu.security.ratelimit import enforce
 from kefu.web.deps import DbSession, Lang, Limiter, LoginRequired, Settings, client_ip, cookie_name
 from kefu.web.forms import read_form

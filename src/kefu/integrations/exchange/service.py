@@ -12,13 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.contacts.models import Customer
 from kefu.core import events, jobs
+from kefu.core.audit import record
 from kefu.core.clock import utcnow
 from kefu.core.errors import InvalidInput
 from kefu.core.i18n import translate
 from kefu.integrations.exchange.base import FreezeResult, valid_uid
 from kefu.integrations.exchange.models import AccountFreeze, FreezeStatus, UidSource
 from kefu.notifications.service import queue_customer_email
-from kefu.security.audit import record
 
 FREEZE_JOB = "exchange.freeze_account"
 FREEZE_REQUESTED = "exchange.freeze_requested"

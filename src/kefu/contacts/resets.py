@@ -1,4 +1,7 @@
-"""Password reset by emailed link. The answer never reveals whether an address exists."""
+"""Password reset by emailed link. The answer never reveals whether an address exists.
+
+Customers ask for resets, so this lives with them; the reset rows and sessions it ends are
+accounts' (contacts sits above accounts, never the reverse)."""
 
 from datetime import timedelta
 
@@ -7,15 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.accounts import sessions
 from kefu.accounts.models import Agent, PasswordReset, PrincipalType
-from kefu.accounts.passwords import hash_password
-from kefu.accounts.tokens import digest, new_secret
 from kefu.contacts import service as contacts
 from kefu.contacts.models import Customer
+from kefu.core.audit import record
 from kefu.core.clock import utcnow
 from kefu.core.errors import InvalidInput
 from kefu.core.i18n import translate
+from kefu.core.passwords import hash_password
+from kefu.core.tokens import digest, new_secret
 from kefu.notifications.service import queue_customer_email
-from kefu.security.audit import record
 
 RESET_VALID = timedelta(hours=1)
 
