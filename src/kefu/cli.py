@@ -114,6 +114,22 @@ def bench_search(
     run_search_bench(repeat=repeat)
 
 
+@bench_app.command("suggest")
+def bench_suggest(
+    url: Annotated[str, typer.Option(help="A running Kefu; default: start one.")] = "",
+    rate: Annotated[float, typer.Option(help="Questions per second (0: as fast as "
+                                              "--clients can ask).")] = 100.0,
+    seconds: Annotated[float, typer.Option(help="How long to ask at --rate.")] = 10.0,
+    clients: Annotated[int, typer.Option(help="Connections (and closed-loop clients).")] = 64,
+    server_workers: Annotated[int, typer.Option(help="Web processes to start.")] = 1,
+) -> None:
+    """Distinct questions to /api/v1/help/suggest under concurrent load; prints JSON last."""
+    from kefu.bench.suggest import run_suggest_bench
+
+    run_suggest_bench(url=url, rate=rate, seconds=seconds, clients=clients,
+                      server_workers=server_workers)
+
+
 @bench_app.command("index")
 def bench_index(
     articles: Annotated[int, typer.Option(help="Synthetic articles to index.")] = 10_000,

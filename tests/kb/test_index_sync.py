@@ -167,3 +167,31 @@ async def test_feed_writers_wait_for_each_other_until_commit(desk: Desk) -> None
         await first.commit()
     second_id = await asyncio.wait_for(waiting, timeout=10)
     assert second_id > first_id
+
+
+async def test_a_renamed_category_reaches_the_results_of_another_process(desk: Desk) -> None:
+    """Results come from cards prepared at indexing time: a category's new title is
+    re-indexed for its articles, not left stale."""
+    await _category(desk)
+    author = await agent_client(desk, role=Role.AUTHOR)
+    word = f"wombat{secrets.token_hex(3)}"
+    await _publish(author, word)
+    renamed = f"Sync {secrets.token_hex(2)}"
+    async with second_process(desk) as other:
+        async with other.client() as client:
+            before = (await client.get("/api/v1/help/suggest",
+                                       params={"q": f"{word} vault", "lang": "en"})).json()
+            assert before["results"][0]["category"] == "Index sync"
+            assert before["results"][0]["excerpt"] == f"The {word} vault keeps coins safe."
+            async with desk.app.state.session_factory() as db:
+                await write_category(db, CategoryInput(slug=CATEGORY, position=90,
+                                                       title_en=renamed, title_zh="索引同步"))
+                await db.commit()
+            other.clock.advance()
+            after = (await client.get("/api/v1/help/suggest",
+                                      params={"q": f"{word} vault", "lang": "en"})).json()
+            assert after["results"][0]["category"] == renamed
+        async with desk.app.state.session_factory() as db:  # as the other tests expect it
+            await write_category(db, CategoryInput(slug=CATEGORY, position=90,
+                                                   title_en="Index sync", title_zh="索引同步"))
+            await db.commit()

@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kefu.core import jobs
-from kefu.kb.markdown import clean_snippet, plain_text
+from kefu.kb.markdown import clean_snippet, plain_text, shorten
 from kefu.kb.models import ArticleStatus, KbArticle, KbIndexChange
 from kefu.kb.search.engine import Hit, SearchEngine
 from kefu.kb.service import (
@@ -58,11 +58,31 @@ def new_engine() -> SearchEngine:
 
 
 @dataclass(frozen=True)
+class ArticleCard:
+    """What a search result shows of an article, prepared when the article is indexed:
+    its Markdown is rendered once per change, never per search, and a search needs no
+    database read (the bot and search-as-you-type ask many questions a second)."""
+
+    slug: str
+    category_titles: tuple[str, str]  # (English, Chinese); Chinese may be empty
+    versions: dict[str, tuple[str, str]]  # lang -> (title, plain-text excerpt)
+
+    def shown_in(self, lang: str) -> tuple[str, str, str, str]:
+        """(title, version lang, excerpt, category title) for a reader of `lang`: their
+        language's version, else the other one (as KbArticle.best_version)."""
+        version_lang = lang if lang in self.versions else next(iter(self.versions))
+        title, excerpt = self.versions[version_lang]
+        english, chinese = self.category_titles
+        return title, version_lang, excerpt, chinese if lang == "zh-CN" and chinese else english
+
+
+@dataclass(frozen=True)
 class ArticleHit:
     article_id: int
     lang: str
     score: float
     snippet: str  # HTML: escaped text with <mark>, re-sanitised here
+    card: ArticleCard
 
 
 def clean_query(query: str) -> str:
@@ -70,13 +90,22 @@ def clean_query(query: str) -> str:
     return " ".join(_CONTROL.sub(" ", query[: MAX_QUERY * 4]).split())[:MAX_QUERY]
 
 
-def _add(engine: SearchEngine, article: KbArticle) -> None:
+Cards = dict[int, ArticleCard]
+
+
+def _add(engine: SearchEngine, cards: Cards, article: KbArticle) -> None:
+    versions = {}
     for version in article.versions:
+        text = plain_text(version.body)
         engine.add_document(str(article.id), lang=version.lang, title=version.title,
-                            body=plain_text(version.body), questions=list(version.questions))
+                            body=text, questions=list(version.questions))
+        versions[version.lang] = (version.title, shorten(text))
+    category = article.category
+    cards[article.id] = ArticleCard(article.slug, (category.title_en, category.title_zh or ""),
+                                    versions)
 
 
-def _replace(engine: SearchEngine, article_ids: Sequence[int],
+def _replace(engine: SearchEngine, cards: Cards, article_ids: Sequence[int],
              articles: Sequence[KbArticle]) -> None:
     """Drop the articles, re-add those still published, and embed them now (the engine
     locks each call, so searches in other threads see the old or the new version)."""
@@ -84,14 +113,19 @@ def _replace(engine: SearchEngine, article_ids: Sequence[int],
     for article_id in article_ids:
         engine.remove_document(str(article_id))
         article = found.get(article_id)
-        if article is not None and article.is_published:
-            _add(engine, article)
+        if article is not None and article.is_published and article.versions:
+            _add(engine, cards, article)
     engine.flush()
+    for article_id in article_ids:  # after the flush: a hit never lacks its card
+        article = found.get(article_id)
+        if article is None or not article.is_published or not article.versions:
+            cards.pop(article_id, None)
 
 
-def _build(engine: SearchEngine, articles: Sequence[KbArticle]) -> None:
+def _build(engine: SearchEngine, cards: Cards, articles: Sequence[KbArticle]) -> None:
     for article in articles:
-        _add(engine, article)
+        if article.versions:
+            _add(engine, cards, article)
     engine.flush()  # embed everything now rather than on the first reader's search
     # The ways traders ask for each article (authors' examples, in both languages, plus
     # bot questions authors accepted) train the classifier head over the retrieval.
@@ -156,6 +190,7 @@ class KbIndex:
                  clock: Callable[[], float] = time.monotonic,
                  make_engine: Callable[[], SearchEngine] = new_engine) -> None:
         self.engine: SearchEngine | None = None
+        self.cards: Cards = {}  # article id -> card, kept in step with the engine
         self.documents = 0
         self.applied_change = 0  # the last feed row this index reflects
         self.poll_seconds = poll_seconds
@@ -191,10 +226,10 @@ class KbIndex:
             position = await _feed_position(db)
             articles = (await db.execute(select(KbArticle).where(
                 KbArticle.status == ArticleStatus.PUBLISHED))).scalars().all()
-        engine = self._make_engine()
+        engine, cards = self._make_engine(), Cards()
         # Embedding a few hundred documents can take seconds: keep the event loop free.
-        await asyncio.to_thread(_build, engine, articles)
-        self.engine, self.applied_change = engine, position
+        await asyncio.to_thread(_build, engine, cards, articles)
+        self.engine, self.cards, self.applied_change = engine, cards, position
         self.documents = sum(len(a.versions) for a in articles)
         log.info("kb_index_built", articles=len(articles), documents=self.documents,
                  change=position)
@@ -220,7 +255,8 @@ class KbIndex:
             return
         if not pending.rebuild:
             assert self.engine is not None
-            await asyncio.to_thread(_replace, self.engine, pending.article_ids, articles)
+            await asyncio.to_thread(_replace, self.engine, self.cards, pending.article_ids,
+                                    articles)
             self.applied_change = pending.last_id
         elif rebuild_now:
             await self._rebuild(factory)
@@ -257,18 +293,20 @@ class KbIndex:
             return []
         await self.ensure_built(factory)
         await self._poll(factory)
-        engine = self.engine
+        engine, cards = self.engine, self.cards
         assert engine is not None
         try:
             hits = await asyncio.to_thread(engine.search, text, limit=limit)
         except Exception as exc:  # a query must never break the page; the log keeps it
             log.warning("kb_search_failed", error=str(exc))
             return []
-        return [_article_hit(h) for h in hits if h.doc_id.isdigit()]
+        found = ((h, cards.get(int(h.doc_id))) for h in hits if h.doc_id.isdigit())
+        return [_article_hit(hit, card) for hit, card in found if card is not None]
 
 
-def _article_hit(hit: Hit) -> ArticleHit:
-    return ArticleHit(int(hit.doc_id), hit.lang, float(hit.score), clean_snippet(hit.snippet))
+def _article_hit(hit: Hit, card: ArticleCard) -> ArticleHit:
+    return ArticleHit(int(hit.doc_id), hit.lang, float(hit.score), clean_snippet(hit.snippet),
+                      card)
 
 
 _holders: dict[str, KbIndex] = {}

@@ -50,11 +50,19 @@ def clean_snippet(snippet: str) -> str:
     return nh3.clean(snippet, tags={"mark"}, attributes={})
 
 
-def plain_excerpt(body: str, limit: int = 160) -> str:
+EXCERPT_LENGTH = 160
+
+
+def plain_excerpt(body: str, limit: int = EXCERPT_LENGTH) -> str:
     """A short text preview (for lists and JSON), Markdown punctuation dropped."""
     # Stripping every tag leaves entity-escaped text; unescape it because callers escape
     # again on output (Jinja autoescape, JSON).
-    text = " ".join(html.unescape(nh3.clean(_parser().render(body[:4000]), tags=set())).split())
+    return shorten(html.unescape(nh3.clean(_parser().render(body[:4000]), tags=set())), limit)
+
+
+def shorten(text: str, limit: int = EXCERPT_LENGTH) -> str:
+    """`text` on one line, cut at `limit` characters with an ellipsis."""
+    text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 

@@ -101,10 +101,16 @@ async def write_category(db: AsyncSession, data: CategoryInput) -> KbCategory:
     found = (await db.execute(select(KbCategory).where(KbCategory.slug == data.slug))
              ).scalar_one_or_none()
     category = found or KbCategory(slug=data.slug)
+    renamed = found is not None and (found.title_en, found.title_zh) != (data.title_en,
+                                                                         data.title_zh)
     for field in ("position", "title_en", "title_zh", "description_en", "description_zh"):
         setattr(category, field, getattr(data, field))
     db.add(category)
     await db.flush()
+    if renamed:  # search results show the category's title from the index's cards
+        ids = (await db.execute(select(KbArticle.id).where(
+            KbArticle.category_id == category.id))).scalars().all()
+        await enqueue_reindex(db, list(ids))
     return category
 
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from kefu.kb import feedback, queries
-from kefu.kb.index import KbIndex, holder_for
+from kefu.kb.index import ArticleCard, KbIndex, holder_for
 from kefu.kb.markdown import plain_excerpt, render_markdown
 from kefu.kb.models import KbArticle
 from kefu.kb.schemas import CONTEXT_KEY
@@ -70,13 +70,18 @@ def _index(app: FastAPI) -> KbIndex:
     return given if isinstance(given, KbIndex) else holder_for(app.state.settings.database_url)
 
 
-async def search_cards(request: Request, db: DbSession, query: str, lang: str,
-                       limit: int) -> list[Card]:
+async def search_cards(request: Request, query: str, lang: str, limit: int) -> list[Card]:
+    """From the index alone: each hit carries the card prepared when its article was
+    indexed, so a search reads no row and renders no Markdown. An article unpublished in
+    another process leaves the results within the index's poll interval (seconds)."""
     hits = await _index(request.app).search(request.app.state.session_factory, query, limit=limit)
-    articles = await queries.articles_by_ids(db, [h.article_id for h in hits])
-    # The index can trail the database by one job: skip hits whose article is gone.
-    return [card(articles[h.article_id], lang, h.snippet)
-            for h in hits if h.article_id in articles]
+    return [_hit_card(h.card, lang, h.snippet) for h in hits]
+
+
+def _hit_card(prepared: ArticleCard, lang: str, snippet: str) -> Card:
+    title, version_lang, excerpt, category = prepared.shown_in(lang)
+    return Card(prepared.slug, title, version_lang, version_lang != lang, excerpt, category,
+                snippet)
 
 
 @router.get("/help")
@@ -128,8 +133,8 @@ async def help_vote(request: Request, db: DbSession, settings: Settings, slug: s
 
 
 @router.get("/help/search")
-async def help_search(request: Request, db: DbSession, lang: Lang, q: str = "") -> Response:
-    results = await search_cards(request, db, q, lang, limit=20)
+async def help_search(request: Request, lang: Lang, q: str = "") -> Response:
+    results = await search_cards(request, q, lang, limit=20)
     return render(request, "help/search.html", lang, {"q": q[:200], "results": results})
 
 
@@ -141,10 +146,10 @@ def _json_card(item: Card, *, source: str = "") -> dict[str, Any]:
 
 
 @router.get("/api/v1/help/suggest", include_in_schema=True, tags=["help"])
-async def suggest(request: Request, db: DbSession, lang: Lang, q: str = "",
+async def suggest(request: Request, lang: Lang, q: str = "",
                   source: str = "") -> dict[str, Any]:
     """Articles for search-as-you-type and the ticket form (snippets are HTML with <mark>)."""
-    results = await search_cards(request, db, q, lang, limit=SUGGEST_LIMIT)
+    results = await search_cards(request, q, lang, limit=SUGGEST_LIMIT)
     return {"lang": lang, "results": [_json_card(r, source=source) for r in results]}
 
 
