@@ -17,8 +17,7 @@ import numpy.typing as npt
 from kefu.kb.search import english as en
 from kefu.kb.search.embed import Vectors
 from kefu.kb.search.head import LinearHead
-
-Matrix = npt.NDArray[np.float64]
+from kefu.kb.search.layout import Matrix
 
 RETRIEVAL_WEIGHT = 10.0
 

@@ -27,8 +27,7 @@ from kefu.kb.search.documents import Documents
 from kefu.kb.search.embed import Embedder, default_embedder, release_freed_memory
 from kefu.kb.search.head import LinearHead
 from kefu.kb.search.hits import Answer, Hit, top_hits
-from kefu.kb.search.layout import Layout, build_layout
-from kefu.kb.search.retrieval import Matrix
+from kefu.kb.search.layout import Layout, Matrix, build_layout
 from kefu.kb.search.text import detect_lang, normalize, trim, words
 from kefu.kb.search.training import HELD_OUT_SHARE, Examples, calibrate, stratified_split
 

@@ -6,16 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
-from kefu.kb.search.layout import Layout
+from kefu.kb.search.layout import Layout, Matrix
 from kefu.kb.search.snippet import make_snippet, query_terms
-
-Matrix = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
 class Hit:
+    """One article found: the version shown, its score, an HTML snippet with <mark>s."""
+
     doc_id: str
     score: float
     lang: str
@@ -25,6 +24,9 @@ class Hit:
 
 @dataclass(frozen=True)
 class Answer:
+    """Hits and the bot's confidence (the top score); ``declined``: below the threshold,
+    hand over to a human."""
+
     query: str
     hits: list[Hit]
     confidence: float

@@ -15,6 +15,8 @@ from kefu.kb.search.documents import Documents, Version
 from kefu.kb.search.embed import Vectors
 from kefu.kb.search.text import trim
 
+# Scores of queries over the layout's columns: (m, V) for versions, (m, D) for articles.
+Matrix = npt.NDArray[np.float64]
 
 def _no_rows() -> npt.NDArray[np.intp]:
     return np.zeros(0, np.intp)

@@ -7,14 +7,11 @@ BM25 alone, squashed to 0..1. Why these weights: docs/search.md."""
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
 from kefu.kb.search import english as en
 from kefu.kb.search.bm25 import BM25Index
 from kefu.kb.search.embed import Vectors, similarities
-from kefu.kb.search.layout import Layout
-
-Matrix = npt.NDArray[np.float64]
+from kefu.kb.search.layout import Layout, Matrix
 
 # Weight of max-normalised BM25 next to the dense cosine: best of those tried on the
 # held-out split, and kept small because plain fusion hurt Chinese paraphrases.

@@ -8,17 +8,15 @@ from collections import defaultdict
 from collections.abc import Callable
 
 import numpy as np
-import numpy.typing as npt
 
 from kefu.kb.search import english as en
 from kefu.kb.search.blend import head_dense
 from kefu.kb.search.documents import Documents
 from kefu.kb.search.embed import Embedder, Vectors
 from kefu.kb.search.head import Batch
-from kefu.kb.search.layout import Layout
+from kefu.kb.search.layout import Layout, Matrix
 from kefu.kb.search.text import trim
 
-Matrix = npt.NDArray[np.float64]
 Rows = list[tuple[str, str]]
 
 # Labels that name no article in labelled data sets (out-of-scope questions).
