@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from kefu.core.datasets import shared_data_dir
-from kefu.kb.search.engine import OOS_LABELS, SearchEngine, _stratified_split
+from kefu.kb.search.engine import SearchEngine
 from kefu.kb.search.text import detect_lang
+from kefu.kb.search.training import OOS_LABELS, stratified_split
 
 Row = tuple[str, str]
 T = TypeVar("T")
@@ -94,7 +95,7 @@ HELDOUT_SEED = 0
 
 def heldout_split(train: list[Row]) -> tuple[list[Row], list[Row]]:
     """(fit rows, held-out rows): a fixed stratified 15% of TRAIN for model selection."""
-    return _stratified_split(train, HELDOUT_SHARE, HELDOUT_SEED)
+    return stratified_split(train, HELDOUT_SHARE, HELDOUT_SEED)
 
 
 def _percentile(values: list[float], pct: float) -> float:

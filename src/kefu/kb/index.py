@@ -31,7 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from kefu.core import jobs
 from kefu.kb.markdown import clean_snippet, plain_text, shorten
 from kefu.kb.models import ArticleStatus, KbArticle, KbIndexChange
-from kefu.kb.search.engine import Hit, SearchEngine
+from kefu.kb.search.engine import SearchEngine
+from kefu.kb.search.hits import Hit
 from kefu.kb.service import (
     HEAD_REFRESH_JOB,
     REINDEX_ALL_JOB,

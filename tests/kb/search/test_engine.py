@@ -108,20 +108,3 @@ def test_similarity_is_symmetric(engine: SearchEngine) -> None:
     assert engine.similarity(a, b) == pytest.approx(engine.similarity(b, a), abs=1e-5)
     assert engine.similarity(a, b) > engine.similarity(a, "如何创建子账户")
 
-
-def test_bm25_of_every_version_worked_out_early_scores_like_the_candidates(
-    engine: SearchEngine,
-) -> None:
-    from kefu.kb.search.engine import RERANK_CANDIDATES
-    from kefu.kb.search.text import normalize, words
-
-    engine.flush()
-    queries = ["withdrawal fee too high", "充值一直没有到账", "!!!", "kyc documents"]
-    qtoks = [words(normalize(q)) for q in queries]
-    sims = engine._use_similarities(engine._encode_queries(queries))
-    assert len(engine._layout.keys) <= RERANK_CANDIDATES
-    every = engine._lexical_every(qtoks)
-    assert every is not None and every[2] is None  # nothing to look up in "!!!"
-    early = engine._version_scores(sims, qtoks, None, every)
-    late = engine._version_scores(sims, qtoks, None, None)
-    assert (early == late).all()

@@ -5,6 +5,7 @@ import pytest
 
 from kefu.kb.search import engine as engine_module
 from kefu.kb.search import english as en
+from kefu.kb.search import retrieval
 from kefu.kb.search.embed import Vectors
 from kefu.kb.search.engine import SearchEngine
 
@@ -60,7 +61,7 @@ def _engine(expert: Hashed | None) -> SearchEngine:
 @pytest.fixture
 def no_lexical(monkeypatch: pytest.MonkeyPatch) -> None:
     # BM25 alone would separate the English articles; these tests look at the dense mix.
-    monkeypatch.setattr(engine_module, "LEXICAL_WEIGHT", 0.0)
+    monkeypatch.setattr(retrieval, "LEXICAL_WEIGHT", 0.0)
 
 
 def _scores(eng: SearchEngine, query: str) -> dict[str, float]:

@@ -6,6 +6,7 @@ from kefu.kb.search.text import (
     features,
     normalize,
     stem,
+    trim,
     word_features,
     words,
 )
@@ -48,3 +49,9 @@ def test_features_mix_words_bigrams_and_grams() -> None:
     assert "car" in char_features("Card arrival")
     feats = features("Card arrival")
     assert "w:card arrival" in feats and "#car" in feats
+
+
+def test_trim_keeps_case_and_punctuation_and_caps_length() -> None:
+    assert trim("  Reset   my 2FA?\n\tPlease ") == "Reset my 2FA? Please"
+    assert len(trim("word " * 1000)) == MAX_QUERY_CHARS
+    assert trim(" \u3000 ") == ""

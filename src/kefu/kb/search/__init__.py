@@ -1,5 +1,6 @@
 """Kefu knowledge-base search: tokenisation, BM25, embeddings, learned head."""
 
-from kefu.kb.search.engine import Answer, Hit, SearchEngine
+from kefu.kb.search.engine import SearchEngine
+from kefu.kb.search.hits import Answer, Hit
 
 __all__ = ["Answer", "Hit", "SearchEngine"]

@@ -58,6 +58,12 @@ def normalize(text: str, *, max_chars: int = MAX_QUERY_CHARS) -> str:
     return _SPACE_RE.sub(" ", text.lower()).strip()[:max_chars]
 
 
+def trim(text: str) -> str:
+    """Raw text for the embedders and the head: whitespace-collapsed and length-capped,
+    case and punctuation kept (USE is cased)."""
+    return " ".join(text[: MAX_QUERY_CHARS * 2].split())[:MAX_QUERY_CHARS]
+
+
 # Cached: snippets and BM25 stem the same article words query after query (on the
 # demo help centre ~170 stems a query, a third of the time outside the encoders).
 @lru_cache(maxsize=1 << 15)
