@@ -9,6 +9,7 @@ Each question is asked once (Banking77 test and AFQMC sentences), so no cache he
 
 import asyncio
 import json
+import os
 import time
 from typing import Any
 
@@ -20,6 +21,11 @@ from kefu.bench.server import bench_desk, process_tree_cpu, server_process
 from kefu.bench.tickets import _machine_ticks
 
 PATH = "/api/v1/help/suggest"
+
+
+def _own_cpu() -> float:
+    times = os.times()
+    return times.user + times.system
 
 
 def _percentile(values: list[float], pct: float) -> float:
@@ -72,7 +78,7 @@ async def _measure(url: str, questions: list[str], rate: float, clients: int,
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30.0) as client:
         await _closed_loop(client, questions[:20], 4, [], [])  # warm-up: connections, code
         cpu_before = process_tree_cpu(pid) if pid else None
-        ticks_before, started = _machine_ticks(), time.perf_counter()
+        ticks_before, started, own_before = _machine_ticks(), time.perf_counter(), _own_cpu()
         if rate > 0:
             await _open_loop(client, questions, rate, latencies, errors)
         else:
@@ -84,7 +90,8 @@ async def _measure(url: str, questions: list[str], rate: float, clients: int,
         "answered": len(latencies), "errors": len(errors),
         "questions_per_s": round(len(latencies) / wall, 1),
         "p50_ms": round(_percentile(latencies, 50) * 1000, 1),
-        "p99_ms": round(_percentile(latencies, 99) * 1000, 1), "wall_s": round(wall, 2)}
+        "p99_ms": round(_percentile(latencies, 99) * 1000, 1), "wall_s": round(wall, 2),
+        "client_cpu_s": round(_own_cpu() - own_before, 2)}
     if cpu_before is not None and cpu_after is not None and latencies:
         figures["server_cpu_ms_per_question"] = round(
             (cpu_after - cpu_before) * 1000 / len(latencies), 2)

@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kefu.core import jobs
+from kefu.kb.batching import Batcher
 from kefu.kb.markdown import clean_snippet, plain_text, shorten
 from kefu.kb.models import ArticleStatus, KbArticle, KbIndexChange
 from kefu.kb.search.engine import SearchEngine
@@ -84,6 +85,19 @@ class ArticleHit:
     score: float
     snippet: str  # HTML: escaped text with <mark>, re-sanitised here
     card: ArticleCard
+
+
+@dataclass(frozen=True)
+class IndexAnswer:
+    """The hits for a question, the engine's confidence in the first, and whether that
+    is too low to answer with (the bot hands over to a human)."""
+
+    hits: list[ArticleHit]
+    confidence: float
+    declined: bool
+
+
+NO_ANSWER = IndexAnswer([], 0.0, True)
 
 
 def clean_query(query: str) -> str:
@@ -201,6 +215,7 @@ class KbIndex:
         # Serialises building and applying; searches never wait on it once built.
         self._lock = asyncio.Lock()
         self._background: asyncio.Task[None] | None = None
+        self._batcher: Batcher[tuple[str, int], IndexAnswer] = Batcher(self._answer_all)
 
     @property
     def built(self) -> bool:
@@ -289,25 +304,37 @@ class KbIndex:
                      ) -> list[ArticleHit]:
         """One hit per article; the snippet comes from the version in the query's language
         (so the highlighted words are the ones typed); callers title it in the reader's."""
+        return (await self.answer(factory, query, limit=limit)).hits
+
+    async def answer(self, factory: Factory, query: str, *, limit: int = 10) -> IndexAnswer:
+        """Hits with the engine's confidence. Questions asked while the engine is busy
+        are answered together in its next call (`kefu.kb.batching`)."""
         text = clean_query(query)
         if not text:
-            return []
+            return NO_ANSWER
         await self.ensure_built(factory)
         await self._poll(factory)
-        engine, cards = self.engine, self.cards
-        assert engine is not None
         try:
-            hits = await asyncio.to_thread(engine.search, text, limit=limit)
+            return await self._batcher.ask((text, limit))
         except Exception as exc:  # a query must never break the page; the log keeps it
             log.warning("kb_search_failed", error=str(exc))
-            return []
-        found = ((h, cards.get(int(h.doc_id))) for h in hits if h.doc_id.isdigit())
-        return [_article_hit(hit, card) for hit, card in found if card is not None]
+            return NO_ANSWER
+
+    def _answer_all(self, asked: Sequence[tuple[str, int]]) -> list[IndexAnswer]:
+        """In a worker thread: one engine call for every question of the batch."""
+        engine, cards = self.engine, self.cards  # the same build for the whole batch
+        assert engine is not None
+        answers = engine.answer_many([text for text, _ in asked],
+                                     limit=max(limit for _, limit in asked))
+        return [IndexAnswer(_article_hits(answer.hits[:limit], cards), answer.confidence,
+                            answer.declined)
+                for answer, (_, limit) in zip(answers, asked, strict=True)]
 
 
-def _article_hit(hit: Hit, card: ArticleCard) -> ArticleHit:
-    return ArticleHit(int(hit.doc_id), hit.lang, float(hit.score), clean_snippet(hit.snippet),
-                      card)
+def _article_hits(hits: Sequence[Hit], cards: Cards) -> list[ArticleHit]:
+    found = ((h, cards.get(int(h.doc_id))) for h in hits if h.doc_id.isdigit())
+    return [ArticleHit(int(hit.doc_id), hit.lang, float(hit.score), clean_snippet(hit.snippet),
+                       card) for hit, card in found if card is not None]
 
 
 _holders: dict[str, KbIndex] = {}

@@ -159,18 +159,26 @@ class SearchEngine:
 
     def answer(self, query: str, *, lang: str | None = None, limit: int = 5) -> Answer:
         """Hits plus the bot's confidence and hand-over decision."""
-        norm = normalize(query)
-        if not words(norm, drop_stopwords=False):
-            # Empty, emoji-only or pure punctuation: nothing to look up.
-            return Answer(query, [], 0.0, True)
+        return self.answer_many([query], lang=lang, limit=limit)[0]
+
+    def answer_many(self, queries: list[str], *, lang: str | None = None,
+                    limit: int = 5) -> list[Answer]:
+        """`answer` for several questions at once: one encoder call and one product for
+        all of them (questions asked at the same moment, `kefu.kb.batching`)."""
+        norms = [normalize(q) for q in queries]
+        # Empty, emoji-only or pure punctuation: nothing to look up.
+        asked = [i for i, norm in enumerate(norms) if words(norm, drop_stopwords=False)]
+        answers = [Answer(q, [], 0.0, True) for q in queries]
         with self._lock:
-            if not self._docs:
-                return Answer(query, [], 0.0, True)
-            docs, versions = self.score_queries([query])
-            hits = top_hits(self._layout, query, docs[0], versions[0],
-                            lang or detect_lang(norm), limit)
-        confidence = hits[0].score if hits else 0.0
-        return Answer(query, hits, confidence, confidence < self.threshold)
+            if not self._docs or not asked:
+                return answers
+            docs, versions = self.score_queries([queries[i] for i in asked])
+            for row, i in enumerate(asked):
+                hits = top_hits(self._layout, queries[i], docs[row], versions[row],
+                                lang or detect_lang(norms[i]), limit)
+                confidence = hits[0].score if hits else 0.0
+                answers[i] = Answer(queries[i], hits, confidence, confidence < self.threshold)
+        return answers
 
     def similarity(self, a: str, b: str) -> float:
         """Symmetric similarity of two texts (dense cosine, else lexical Jaccard)."""
