@@ -15,7 +15,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Executable, Select, Table, bindparam, insert, select, union_all
+from sqlalchemy import Executable, Select, Table, bindparam, insert, select, true, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +25,7 @@ from kefu.contacts.models import Customer
 from kefu.core.driver import Database, dialect_of, first
 from kefu.core.jobs import Job
 from kefu.security.audit import AuditEntry
+from kefu.tickets.feed import DESK_EVENTS
 from kefu.tickets.models import Ticket, TicketMessage
 
 TICKETS = cast(Table, Ticket.__table__)
@@ -47,6 +48,8 @@ class NewTicketRows:
     # A customer to write first, whose id becomes the ticket's customer_id and the first
     # message's author_id. If their email or UID is taken meanwhile, nothing is written.
     customer: dict[str, Any] | None = None
+    # The desk feed's row (`kefu.tickets.feed.row_values`), team_id taken from the ticket.
+    event: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class WrittenTicket:
     team_id: int | None  # None when the routed team no longer exists
     message_id: int
     customer_id: int
+    event_id: int | None = None  # the feed row's id, when one was given
 
 
 async def insert_new_ticket(db: Database, rows: NewTicketRows) -> WrittenTicket | None:
@@ -67,9 +71,9 @@ async def insert_new_ticket(db: Database, rows: NewTicketRows) -> WrittenTicket 
 
 # Statements are built once per shape, with bind parameters, and reused: building an
 # INSERT from values and computing its cache key cost more CPU than running it.
-# (ticket, message, (audit columns, entries), job or None, customer or None)
+# (ticket, message, (audit columns, entries), job or None, customer or None, event or None)
 Shape = tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, ...], int],
-              tuple[str, ...] | None, tuple[str, ...] | None]
+              tuple[str, ...] | None, tuple[str, ...] | None, tuple[str, ...] | None]
 
 
 def _columns(values: dict[str, Any] | None) -> tuple[str, ...] | None:
@@ -78,14 +82,15 @@ def _columns(values: dict[str, Any] | None) -> tuple[str, ...] | None:
 
 def _shape(rows: NewTicketRows) -> Shape:
     return (tuple(rows.ticket), tuple(rows.message), (tuple(rows.audits[0]), len(rows.audits)),
-            _columns(rows.job), _columns(rows.customer))
+            _columns(rows.job), _columns(rows.customer), _columns(rows.event))
 
 
 def _params(rows: NewTicketRows) -> dict[str, Any]:
     params = {"team_slug": rows.team_slug}
     audits = ((f"a{i}_", entry) for i, entry in enumerate(rows.audits))
     for prefix, values in (("t_", rows.ticket), ("m_", rows.message), *audits,
-                           ("j_", rows.job or {}), ("c_", rows.customer or {})):
+                           ("j_", rows.job or {}), ("c_", rows.customer or {}),
+                           ("e_", rows.event or {})):
         params.update({prefix + name: value for name, value in values.items()})
     return params
 
@@ -104,7 +109,8 @@ def _selected(table: Table, prefix: str, names: tuple[str, ...]) -> list[Any]:
 
 @functools.lru_cache(maxsize=32)
 def _one_statement(shape: Shape) -> Select[Any]:
-    ticket_names, message_names, (audit_names, audits), job_names, customer_names = shape
+    (ticket_names, message_names, (audit_names, audits), job_names, customer_names,
+     event_names) = shape
     returned = (TICKETS.c.id, TICKETS.c.team_id, TICKETS.c.customer_id)
     if customer_names is None:
         ticket = (insert(TICKETS).values(**_binds(TICKETS, "t_", ticket_names),
@@ -137,7 +143,18 @@ def _one_statement(shape: Shape) -> Select[Any]:
     if job_names is not None:
         job_row = select(*_selected(JOBS, "j_", job_names)).select_from(new_ticket)
         query = query.add_cte(insert(JOBS).from_select(list(job_names), job_row).cte("new_job"))
+    if event_names is not None:
+        query = _with_event(query, new_ticket, event_names)
     return query
+
+
+def _with_event(query: Select[Any], new_ticket: Any, names: tuple[str, ...]) -> Select[Any]:
+    """The desk feed's row, written with the ticket (one row: joining it keeps one)."""
+    event = (insert(DESK_EVENTS).from_select(
+        [*names, "team_id"],
+        select(*_selected(DESK_EVENTS, "e_", names), new_ticket.c.team_id))
+        .returning(DESK_EVENTS.c.id).cte("new_event"))
+    return query.add_columns(event.c.id).join(event, true())
 
 
 async def _in_one_statement(db: Database, rows: NewTicketRows) -> WrittenTicket | None:
@@ -153,16 +170,18 @@ def _new_customer_sqlite(names: tuple[str, ...]) -> Executable:
 
 @functools.lru_cache(maxsize=32)
 def _separate_statements(shape: Shape) -> tuple[Executable, ...]:
-    ticket_names, message_names, (audit_names, audits), job_names, _customer = shape
+    ticket_names, message_names, (audit_names, audits), job_names, _customer, event_names = shape
     ticket = (insert(TICKETS).values(**_binds(TICKETS, "t_", ticket_names), team_id=_team_id())
               .returning(TICKETS.c.id, TICKETS.c.team_id))
     message = (insert(MESSAGES)
                .values(**_binds(MESSAGES, "m_", message_names), ticket_id=bindparam("ticket_id"))
                .returning(MESSAGES.c.id))
     audit = insert(AUDIT).values([_binds(AUDIT, f"a{i}_", audit_names) for i in range(audits)])
-    if job_names is None:
-        return ticket, message, audit
-    return ticket, message, audit, insert(JOBS).values(**_binds(JOBS, "j_", job_names))
+    event = () if event_names is None else (
+        insert(DESK_EVENTS).values(**_binds(DESK_EVENTS, "e_", event_names),
+                                   team_id=bindparam("team_id")).returning(DESK_EVENTS.c.id),)
+    job = () if job_names is None else (insert(JOBS).values(**_binds(JOBS, "j_", job_names)),)
+    return ticket, message, audit, *job, *event
 
 
 async def _one_by_one(db: AsyncSession, rows: NewTicketRows) -> WrittenTicket | None:
@@ -178,8 +197,11 @@ async def _one_by_one(db: AsyncSession, rows: NewTicketRows) -> WrittenTicket | 
     ticket, message, *rest = _separate_statements(_shape(rows))
     params = _params(rows)
     ticket_id, team_id = (await db.execute(ticket, params)).one()
-    params["ticket_id"] = ticket_id
+    params["ticket_id"], params["team_id"] = ticket_id, team_id
     message_id = (await db.execute(message, params)).scalar_one()
+    event_id = None
     for statement in rest:
-        await db.execute(statement, params)
-    return WrittenTicket(ticket_id, team_id, message_id, rows.ticket["customer_id"])
+        result = await db.execute(statement, params)
+        if result.returns_rows:  # the feed's row, last
+            event_id = result.scalar_one()
+    return WrittenTicket(ticket_id, team_id, message_id, rows.ticket["customer_id"], event_id)
