@@ -202,6 +202,6 @@ async def _one_by_one(db: AsyncSession, rows: NewTicketRows) -> WrittenTicket | 
     event_id = None
     for statement in rest:
         result = await db.execute(statement, params)
-        if result.returns_rows:  # the feed's row, last
+        if statement is rest[-1] and rows.event is not None:  # the feed's row, last
             event_id = result.scalar_one()
     return WrittenTicket(ticket_id, team_id, message_id, rows.ticket["customer_id"], event_id)
