@@ -25,7 +25,11 @@ _started: set[int] = set()  # process group ids started here and not yet stopped
 
 
 def group_alive(pgid: int) -> bool:
-    """Whether any process of the group still exists (zombies included until reaped)."""
+    """Whether any process of the group still runs. Zombies do not count: an orphaned
+    helper that was killed waits for PID 1 to reap it, which in a container may never
+    happen, but it holds no port, memory or CPU."""
+    if Path("/proc").is_dir():
+        return bool(members(pgid))
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
@@ -35,9 +39,9 @@ def group_alive(pgid: int) -> bool:
     return True
 
 
-def _members(pgid: int) -> list[int]:
+def members(pgid: int) -> list[int]:
     """Live (not zombie) processes of the group, from /proc; empty off Linux."""
-    members = []
+    found = []
     proc = Path("/proc")
     if not proc.is_dir():
         return []
@@ -48,8 +52,8 @@ def _members(pgid: int) -> list[int]:
             stat = (entry / "stat").read_text()
             fields = stat.rpartition(")")[2].split()
             if int(fields[2]) == pgid and fields[0] != "Z":
-                members.append(int(entry.name))
-    return members
+                found.append(int(entry.name))
+    return found
 
 
 def stop_group(proc: "subprocess.Popen[Any]", timeout: float = STOP_SECONDS) -> None:
@@ -60,7 +64,7 @@ def stop_group(proc: "subprocess.Popen[Any]", timeout: float = STOP_SECONDS) -> 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         proc.poll()  # reaps the leader once it exits
-        if proc.returncode is not None and not _members(pgid):
+        if proc.returncode is not None and not members(pgid):
             break
         time.sleep(0.05)
     with contextlib.suppress(ProcessLookupError):
@@ -87,7 +91,7 @@ def process_group(cmd: Sequence[str], *, env: Mapping[str, str] | None = None,
 
 def leftovers() -> list[int]:
     """Groups started by `process_group` whose processes are still alive."""
-    return sorted(pgid for pgid in _started if _members(pgid))
+    return sorted(pgid for pgid in _started if members(pgid))
 
 
 def kill_leftovers() -> list[int]:

@@ -46,7 +46,8 @@ class Subscription:
         if self.dropped:
             return None
         with contextlib.suppress(TimeoutError):
-            return await asyncio.wait_for(self.queue.get(), wait)
+            async with asyncio.timeout(wait):  # no extra task, unlike wait_for
+                return await self.queue.get()
         return None
 
 
