@@ -105,3 +105,18 @@ def test_channels_are_per_database() -> None:
     a = bus.channel_for("postgresql+asyncpg://db/one")
     assert a == bus.channel_for("postgresql+asyncpg://db/one")
     assert a != bus.channel_for("postgresql+asyncpg://db/two")
+
+
+async def test_without_redis_this_process_still_hears_its_own_events() -> None:
+    with socket.socket() as sock:  # a port nothing listens on: Redis is down
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    down = bus.RedisBus({NAME}, url=f"redis://127.0.0.1:{port}/0", channel="kefu:test:down")
+    await down.start()
+    try:
+        subscription = await down.subscribe()
+        events.publish(_event(5))
+        item = await subscription.next(5.0)
+        assert item is not None and item.id == 5
+    finally:
+        await down.stop()

@@ -193,26 +193,31 @@ class RedisBus(LocalBus):
             item = await self._outbox.get()
             try:
                 await self._client.publish(self.channel, encode(item))
-            except redis.RedisError as exc:
-                # Lost for live delivery only: the row is in the database.
+            except (redis.RedisError, OSError) as exc:
+                # Other processes miss it live (the row is in the database); this
+                # process's clients at least hear it.
                 log.warning("bus: could not publish event %s: %s", item.id, exc)
+                self.deliver(item)
 
     async def _listen_forever(self) -> None:
         assert self._client is not None
+        lost = False
         while True:
             try:
                 async with self._client.pubsub() as pubsub:
                     await pubsub.subscribe(self.channel)
+                    if lost:
+                        # What was published while away never reached this process's
+                        # clients: they reconnect and read it from the database.
+                        self.drop_all()
                     self.listening.set()
                     async for message in pubsub.listen():
                         if message.get("type") == "message":
                             self.deliver(decode(message["data"]))
             except (redis.RedisError, OSError) as exc:
                 log.warning("bus: Redis listener lost (%s); reconnecting", exc)
+            lost = True
             self.listening.clear()
-            # Whatever was published meanwhile never reached this process's clients:
-            # they reconnect and read it from the database.
-            self.drop_all()
             await asyncio.sleep(RECONNECT_SECONDS)
 
 
