@@ -150,6 +150,11 @@ class EventStream:
         finally:
             self._opened.set()
 
+    @property
+    def ended(self) -> bool:
+        """The server closed the stream (or it was refused)."""
+        return not self._thread.is_alive()
+
     def next(self, timeout: float = 10.0) -> Frame:
         return self.frames.get(timeout=timeout)
 

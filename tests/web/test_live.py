@@ -4,6 +4,7 @@ and a reconnect that catches up from the desk feed.
 Refusals are answered before any stream opens, so they go through the in-process
 client on both backends; streams need a real server (`e2e_support.kefu_process`)."""
 
+import time
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -12,6 +13,7 @@ import pytest
 from conftest import TICKET_FORM, Desk, agent_client, customer_client, reference_from, submit_ticket
 from e2e.e2e_support import EventStream, Frame, Server, kefu_process, signed_in
 from kefu.accounts.models import Role
+from kefu.web.live import RECHECK_SECONDS
 
 AGENT = "agent@kefu.local"  # general team
 SECURITY_AGENT = "security@kefu.local"
@@ -174,3 +176,23 @@ def test_a_page_starts_where_it_was_rendered(server: Server) -> None:
         stream.until(about(reference, "ticket.created"))
     finally:
         stream.close()
+
+
+def test_signing_out_ends_an_open_stream(server: Server) -> None:
+    agent = signed_in(server, AGENT)
+    customer = customer_session(server, "signout-trader@example.com")
+    stream = EventStream(agent, "/console/events")
+    try:
+        before = file_ticket(customer, subject="Sign-out: before")
+        stream.until(about(before, "ticket.created"))
+        kept = httpx.Client(base_url=server.base_url, cookies=dict(agent.cookies))
+        assert agent.post("/console/logout").status_code == 303
+        time.sleep(RECHECK_SECONDS + 0.5)
+        after = file_ticket(customer, subject="Sign-out: after")
+        assert all(f.data.get("reference") != after for f in stream.drain(quiet=2.0))
+        assert stream.ended
+    finally:
+        stream.close()
+    again = EventStream(kept, "/console/events")  # the old cookie, revoked on the server
+    assert again.status == 401
+    again.close()

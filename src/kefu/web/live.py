@@ -12,7 +12,8 @@ A browser's EventSource reconnects by itself and sends the last id it saw
 (`since`). The server replays from the database what came after, plus a short overlap
 (ids can commit out of order, see `feed.REPLAY_OVERLAP`), then streams live events;
 the browser skips ids it has seen. The handler holds no database connection while
-it streams.
+it streams; every few seconds it checks that the session still holds (a sign-out, a
+deactivation or a change of team ends the stream).
 
 The page scripts (static/console-live.js) turn an event into a fetch of the fragment
 below, rendered by the same template as the full page.
@@ -22,7 +23,7 @@ import asyncio
 import collections
 import json
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -48,6 +49,9 @@ HEARTBEAT_SECONDS = 15.0  # a comment line: finds dead connections, keeps proxie
 # server that is stopping waits for open responses, so none may last for ever.
 STREAM_SECONDS = 300.0
 RETRY_MS = 1000
+# A stream checks again that its session still holds (not signed out, not deactivated,
+# same role and team) before sending, at most this often; one short query each time.
+RECHECK_SECONDS = 5.0
 MAX_EVENT_ID = 2**53  # what JavaScript counts exactly; anything longer is not ours
 
 
@@ -140,6 +144,7 @@ async def stream(request: Request) -> Response:
         scope = await _scope(db, agent, request.query_params.get("team"))
         if isinstance(scope, Response):
             return scope
+        agent_state = (agent.id, agent.role, agent.team_id)
         # Subscribed before reading the feed, so nothing falls between the two.
         subscription = await bus.subscribe()
         try:
@@ -147,8 +152,15 @@ async def stream(request: Request) -> Response:
         except BaseException:
             bus.unsubscribe(subscription)
             raise
+
+    async def still_allowed() -> bool:
+        async with request.app.state.session_factory() as db:
+            now = await _agent(request, db, settings)
+            return now is not None and (now.id, now.role, now.team_id) == agent_state
+
     return StreamingResponse(
-        _events(bus, subscription, scope, missed), media_type="text/event-stream",
+        _events(bus, subscription, scope, missed, still_allowed),
+        media_type="text/event-stream",
         headers={"cache-control": "no-store", "x-accel-buffering": "no"})
 
 
@@ -178,8 +190,10 @@ class _Sent:
 
 
 async def _events(bus: buses.LocalBus, subscription: buses.Subscription, scope: Scope,
-                  missed: Sequence[events.Event] | None) -> AsyncIterator[str]:
+                  missed: Sequence[events.Event] | None,
+                  still_allowed: Callable[[], Awaitable[bool]]) -> AsyncIterator[str]:
     sent = _Sent()
+    checked = time.monotonic()
     try:
         yield f"retry: {RETRY_MS}\n\n"
         if missed is None:  # too much to replay: the page reloads instead
@@ -193,6 +207,12 @@ async def _events(bus: buses.LocalBus, subscription: buses.Subscription, scope: 
             item = await subscription.next(min(HEARTBEAT_SECONDS, left))
             if subscription.dropped:
                 return  # fell behind: the browser reconnects and reads the feed
+            if time.monotonic() - checked >= RECHECK_SECONDS:
+                # Signed out, deactivated or moved: the stream ends, and the browser's
+                # reconnect is refused or gets the new scope.
+                if not await still_allowed():
+                    return
+                checked = time.monotonic()
             if item is None:
                 yield ": ping\n\n"
             elif scope.admits(item) and sent.first_time(item.id):
