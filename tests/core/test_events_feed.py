@@ -104,3 +104,38 @@ async def test_a_refused_change_leaves_no_event(desk: Desk, heard: list[events.E
     reply = await customer.post(f"/portal/tickets/{reference}/reply", data={"body": "hello?"})
     assert reply.status_code in (200, 422)
     assert await _count(desk) == before and len(heard) == heard_before
+
+
+async def test_old_rows_are_pruned(desk: Desk) -> None:
+    from datetime import timedelta
+
+    from kefu.tickets import feed
+
+    customer = await customer_client(desk)
+    reference = reference_from(await submit_ticket(customer))
+    (row,) = await _rows(desk, reference)
+    async with desk.app.state.session_factory() as db:
+        assert await feed.prune(db) == 0  # fresh rows stay
+        await db.commit()
+        assert [e.id for e in await feed.since(db, row.id - 1) or []][-1] >= row.id
+        assert await feed.prune(db, keep=timedelta(seconds=-1)) >= 1  # as if two days on
+        await db.commit()
+        assert await _count(desk) == 0
+        assert await feed.since(db, row.id - 1) == []
+        assert await feed.latest_id(db) == 0
+
+
+async def test_too_much_to_replay_means_reload(desk: Desk, monkeypatch: pytest.MonkeyPatch
+                                               ) -> None:
+    from kefu.tickets import feed
+
+    customer = await customer_client(desk)
+    async with desk.app.state.session_factory() as db:
+        start = await feed.latest_id(db)
+    for _ in range(3):
+        await submit_ticket(customer)
+    async with desk.app.state.session_factory() as db:
+        replay = await feed.since(db, start)
+        assert replay is not None and len([e for e in replay if (e.id or 0) > start]) == 3
+        monkeypatch.setattr(feed, "MAX_REPLAY", 2)
+        assert await feed.since(db, start) is None  # the stream says "reset"

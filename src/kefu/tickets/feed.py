@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    delete,
     insert,
     or_,
     select,
@@ -46,6 +47,8 @@ FEED_EVENTS = frozenset({TICKET_CREATED, TICKET_MESSAGE, TICKET_UPDATED})
 # have seen. Ticket transactions last milliseconds; this is generous.
 REPLAY_OVERLAP = timedelta(seconds=10)
 MAX_REPLAY = 500  # more missed than this and the console reloads instead
+# Replays need minutes of the feed; older rows are deleted (`prune`).
+KEEP = timedelta(days=2)
 
 
 class DeskEvent(Base):
@@ -137,3 +140,11 @@ async def since(db: AsyncSession, last_id: int) -> Sequence[events.Event] | None
         return None
     return [to_event(row) for row in rows]
 
+
+
+async def prune(db: AsyncSession, *, keep: timedelta = KEEP) -> int:
+    """Delete rows older than `keep` (the caller commits); returns how many. A console
+    that last saw one of them reloads instead of replaying."""
+    result = await db.execute(delete(DESK_EVENTS).where(DESK_EVENTS.c.created_at
+                                                        < utcnow() - keep))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -55,12 +55,14 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         if run_migrations:
             await prepare(app.state.engine, app.state.session_factory, settings)
         await app.state.bus.start()  # with Redis, this process's events must go out
+        pruner = asyncio.create_task(live.keep_feed_short(app.state.session_factory))
         runner_task = None
         runner = jobs.Runner(jobs.JobContext(settings, app.state.session_factory))
         if settings.run_jobs_in_process:
             runner_task = asyncio.create_task(runner.run_forever())
         yield
         runner.stop()
+        pruner.cancel()
         if runner_task is not None:
             await runner_task
         await app.state.bus.stop()

@@ -22,6 +22,7 @@ below, rendered by the same template as the full page.
 import asyncio
 import collections
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -30,7 +31,8 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kefu.accounts import sessions
 from kefu.accounts.models import Agent, PrincipalType, Team
@@ -43,6 +45,7 @@ from kefu.web.deps import CurrentAgent, DbSession, Lang, cookie_name
 from kefu.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 15.0  # a comment line: finds dead connections, keeps proxies open
 # A stream ends after this long and the browser reconnects (with its last id): a
@@ -53,6 +56,21 @@ RETRY_MS = 1000
 # same role and team) before sending, at most this often; one short query each time.
 RECHECK_SECONDS = 5.0
 MAX_EVENT_ID = 2**53  # what JavaScript counts exactly; anything longer is not ours
+
+
+PRUNE_EVERY_SECONDS = 3600.0
+
+
+async def keep_feed_short(factory: async_sessionmaker[AsyncSession]) -> None:
+    """Run by each web process for its life: the feed's old rows go, hourly."""
+    while True:
+        try:
+            async with factory() as db:
+                await feed.prune(db)
+                await db.commit()
+        except SQLAlchemyError as exc:  # a database restart: try again next time
+            log.warning("live: could not prune the desk feed: %s", exc)
+        await asyncio.sleep(PRUNE_EVERY_SECONDS)
 
 
 def make_bus(settings: Settings) -> buses.LocalBus:
