@@ -2,8 +2,11 @@
 server, and whatever it forked, as one process group (kefu.bench.processes)."""
 
 import os
+import signal
 import socket
+import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -67,3 +70,52 @@ def test_a_kefu_server_is_stopped_whole_when_its_test_fails(tmp_path: Path) -> N
     port = int(started.base_url.rsplit(":", 1)[1])
     assert not processes.group_alive(started.pid)
     assert not _listening(port)
+
+
+def test_a_timeout_firing_during_teardown_still_stops_the_group(tmp_path: Path) -> None:
+    """pytest-timeout raises in the middle of whatever runs, a teardown's wait included
+    (here SIGUSR1 stands in for its SIGALRM, which stays pytest-timeout's)."""
+    log = tmp_path / "out.log"
+
+    def fire(signum: int, frame: object) -> None:
+        raise Boom()
+
+    previous = signal.signal(signal.SIGUSR1, fire)
+    try:
+        with log.open("wb") as out, pytest.raises(Boom), processes.process_group(
+                [sys.executable, "-c", FAMILY, "stubborn"], output=out, stop_timeout=60
+        ) as proc:
+            _wait_ready(log)
+            # The group ignores SIGTERM, so stop_group waits; this interrupts the wait.
+            threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGUSR1)).start()
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    assert not processes.group_alive(proc.pid)
+
+
+RUNNER = """
+import sys, time
+from kefu.bench.processes import process_group
+with process_group([sys.executable, "-c", "import time; time.sleep(300)"]) as proc:
+    print(proc.pid, flush=True)
+    time.sleep(300)
+"""
+
+
+def test_servers_die_with_a_test_run_killed_outright(tmp_path: Path) -> None:
+    """No `finally` runs in a process killed with SIGKILL; its servers still stop."""
+    runner = subprocess.Popen([sys.executable, "-c", RUNNER], stdout=subprocess.PIPE,
+                              env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    try:
+        assert runner.stdout is not None
+        child = int(runner.stdout.readline())
+        assert processes.group_alive(child)
+        runner.kill()
+        runner.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while processes.group_alive(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not processes.group_alive(child)
+    finally:
+        runner.kill()
+        runner.wait(timeout=10)

@@ -11,6 +11,7 @@ checks it is empty when it finishes.
 """
 
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 STOP_SECONDS = 10.0  # for a graceful stop (uvicorn finishes the requests in flight)
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 _started: set[int] = set()  # process group ids started here and not yet stopped
 
@@ -59,19 +61,23 @@ def members(pgid: int) -> list[int]:
 def stop_group(proc: "subprocess.Popen[Any]", timeout: float = STOP_SECONDS) -> None:
     """SIGTERM to the group, wait up to `timeout` for all of it, then SIGKILL; reaped."""
     pgid = proc.pid  # a session leader's group id is its pid
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        proc.poll()  # reaps the leader once it exits
-        if proc.returncode is not None and not members(pgid):
-            break
-        time.sleep(0.05)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGKILL)  # whatever is left, orphaned helpers included
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=5)
-    _started.discard(pgid)
+    try:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            proc.poll()  # reaps the leader once it exits
+            if proc.returncode is not None and not members(pgid):
+                break
+            time.sleep(0.05)
+    finally:
+        # Also when the wait above is interrupted (a test's timeout firing during its
+        # teardown left servers running before): whatever is left, helpers included.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+        _started.discard(pgid)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=5)
 
 
 @contextlib.contextmanager
@@ -81,12 +87,20 @@ def process_group(cmd: Sequence[str], *, env: Mapping[str, str] | None = None,
     """Run `cmd` in a new process group for the duration of the block."""
     proc = subprocess.Popen(list(cmd), env=dict(env) if env is not None else None,  # noqa: S603
                             cwd=cwd, stdout=output, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_die_with_parent)
     _started.add(proc.pid)
     try:
         yield proc
     finally:
         stop_group(proc, stop_timeout)
+
+
+def _die_with_parent() -> None:
+    """In the child before exec (Linux): SIGTERM when the process that started it dies,
+    so a test run killed outright (no `finally` runs) does not leave its servers."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def leftovers() -> list[int]:
