@@ -95,12 +95,23 @@ def process_group(cmd: Sequence[str], *, env: Mapping[str, str] | None = None,
         stop_group(proc, stop_timeout)
 
 
+def _prctl() -> Any:
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux
+        return None
+
+
+# Looked up here, not in the child: between fork and exec the child may take no lock
+# (the dynamic loader's included) that another thread of the parent might hold.
+_PRCTL = _prctl()
+
+
 def _die_with_parent() -> None:
     """In the child before exec (Linux): SIGTERM when the process that started it dies,
     so a test run killed outright (no `finally` runs) does not leave its servers."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if _PRCTL is not None:
+        _PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def leftovers() -> list[int]:
