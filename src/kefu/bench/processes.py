@@ -84,7 +84,9 @@ def stop_group(proc: "subprocess.Popen[Any]", timeout: float = STOP_SECONDS) -> 
 def process_group(cmd: Sequence[str], *, env: Mapping[str, str] | None = None,
                   cwd: Path | str | None = None, output: IO[bytes] | int | None = None,
                   stop_timeout: float = STOP_SECONDS) -> Iterator["subprocess.Popen[bytes]"]:
-    """Run `cmd` in a new process group for the duration of the block."""
+    """Run `cmd` in a new process group for the duration of the block. Call it from a
+    thread that outlives the block (the main one): the child is told to stop when the
+    thread that started it ends (PR_SET_PDEATHSIG)."""
     proc = subprocess.Popen(list(cmd), env=dict(env) if env is not None else None,  # noqa: S603
                             cwd=cwd, stdout=output, stderr=subprocess.STDOUT,
                             start_new_session=True, preexec_fn=_die_with_parent)
