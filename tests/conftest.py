@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from kefu.accounts import service as accounts
 from kefu.accounts.models import Role
+from kefu.bench import processes
 from kefu.core import jobs
 from kefu.core.settings import Settings
 from kefu.web.app import create_app
@@ -22,6 +23,14 @@ from kefu.web.bootstrap import prepare
 PG_ADMIN_DSN = os.environ.get("KEFU_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 PASSWORD = "correct horse battery staple"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Every server a test started (through `kefu.bench.processes`) must be gone by now."""
+    left = processes.kill_leftovers()
+    if left:  # a test or fixture lost track of one: killed now, and the run fails
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print(f"\nFAILED: processes started by tests were still running: groups {left}")
 
 
 @dataclass

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 
+from kefu.bench.processes import members, process_group
 from kefu.bench.server import free_port
 
 PREPARE = """
@@ -38,17 +39,18 @@ def test_two_workers_listen_on_sockets_of_their_own(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-c", PREPARE], env=env, check=True, cwd=tmp_path,
                    capture_output=True)
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "kefu.web.serve", "--workers", "2",
-                               "--port", str(port), "--no-access-log"], env=env, cwd=tmp_path,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+    cmd = [sys.executable, "-m", "kefu.web.serve", "--workers", "2", "--port", str(port),
+           "--no-access-log"]
+    # The group is stopped whatever happens; the test also wants SIGTERM to the parent
+    # alone to stop its workers cleanly.
+    with process_group(cmd, env=env, cwd=tmp_path, output=subprocess.DEVNULL) as server:
         deadline = time.monotonic() + 60
         while _listening_sockets(port) < 2 and time.monotonic() < deadline:
             time.sleep(0.2)
         assert _listening_sockets(port) == 2
         answer = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
         assert answer.json() == {"status": "ok"}
-    finally:
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=30) == 0
+        assert not [pid for pid in members(server.pid) if pid != server.pid]
     assert _listening_sockets(port) == 0

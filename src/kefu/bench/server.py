@@ -20,6 +20,8 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
+from kefu.bench.processes import process_group
+
 PG_ADMIN_DSN = os.environ.get("KEFU_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 ADMIN_EMAIL = "admin@kefu.local"
 STARTUP_LINE = "Application startup complete"
@@ -245,21 +247,13 @@ def server_process(desk: BenchDesk, *, workers: int, timeout: float = 120.0) -> 
     # As `kefu run` serves (a socket per worker, no proxy headers), without the access log.
     cmd = [sys.executable, "-m", "kefu.web.serve", "--host", "127.0.0.1",
            "--port", str(port), "--workers", str(workers), "--no-access-log"]
-    with log.open("wb") as out:
-        # cwd is the temporary folder, so a stray .env in the user's folder is not read.
-        proc = subprocess.Popen(cmd, env=desk.env, cwd=desk.data_dir, stdout=out,  # noqa: S603
-                                stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"
-    try:
+    # cwd is the temporary folder, so a stray .env in the user's folder is not read. The
+    # server and its workers are one process group, stopped together whatever happens.
+    with log.open("wb") as out, process_group(cmd, env=desk.env, cwd=desk.data_dir,
+                                              output=out, stop_timeout=15) as proc:
         _wait_ready(proc, base_url, log, workers, timeout)
         yield Server(url=base_url, pid=proc.pid)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def server_log_tail(desk: BenchDesk, lines: int = 30) -> str:

@@ -144,7 +144,7 @@ def emit_after_commit(db: Database, item: events.Event) -> None:
     if isinstance(db, Direct):
         events.publish(item)
     else:
-        events.emit(db, item.name, **item.data)
+        events.emit_event(db, item)  # kept whole: it may carry its feed row's id
 
 
 def dialect_of(db: Database) -> str:

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, gt=0)
     db_max_overflow: int = Field(default=10, ge=0)
     redis_url: str = ""
+    # Space-separated origins whose pages may open the live console stream; empty: the
+    # base URL's origin only.
+    live_allowed_origins: str = ""
     secret_key: str = PLACEHOLDER
     uid_signing_secret: str = PLACEHOLDER
     # Embedded default runs jobs inside the web process; scale-out sets this false and

@@ -32,6 +32,7 @@ from kefu.security.content import (
     scan_inbound,
 )
 from kefu.security.guard import mask_secrets
+from kefu.tickets.feed import TICKET_CREATED, TICKET_MESSAGE, row_values
 from kefu.tickets.files import CheckedFile, FileStore
 from kefu.tickets.models import (
     PRIORITY_RANK,
@@ -49,8 +50,6 @@ from kefu.tickets.schemas import MessageRead, TicketDetail, TicketFields
 from kefu.tickets.writes import NewTicketRows, insert_new_ticket
 from kefu.triage.incidents import is_security_incident
 
-TICKET_CREATED = "ticket.created"
-TICKET_MESSAGE = "ticket.message"
 # Carried out by the adapter of the message's channel (`kefu.channels`): verbs here only
 # record the outbound message and queue this job.
 DELIVER_MESSAGE = "channel.deliver"
@@ -167,17 +166,18 @@ async def create_ticket(
         "security_incident": incident}, exposed)
     email = _created_email(customer, reference, subject.text)
     job = None if email is None else job_values(kind=SEND_EMAIL, payload=email)
+    feed_row = row_values(TICKET_CREATED, reference, {}, now)
     written = await insert_new_ticket(
         db, NewTicketRows(ticket, team_slug, message, tuple(audits), job, new_customer,
-                          identities))
+                          identities, feed_row))
     if written is None:
         raise ContactTaken()
     attachments = (await _store_files(db, store, written.ticket_id, written.message_id, files)
                    if isinstance(db, AsyncSession) else [])
     if job is not None:
         after.append(enqueued_event(SEND_EMAIL))
-    after.append(events.Event(TICKET_CREATED, {"reference": reference,
-                                               "team_id": written.team_id}))
+    after.append(events.Event(TICKET_CREATED, {"reference": reference, "assignee_id": None,
+                                               "team_id": written.team_id}, id=written.event_id))
     for item in after:
         emit_after_commit(db, item)
     detail = TicketDetail(

@@ -10,10 +10,9 @@ from kefu.core.clock import utcnow
 from kefu.core.errors import InvalidInput
 from kefu.core.i18n import translate
 from kefu.notifications.service import queue_customer_email
+from kefu.tickets.feed import TICKET_UPDATED
 from kefu.tickets.models import PRIORITY_RANK, Priority, Status, Ticket
 from kefu.tickets.schemas import TicketUpdate
-
-TICKET_UPDATED = "ticket.updated"
 
 # new → open → pending-customer → resolved → closed; resolved may be reopened, closed is final.
 TRANSITIONS: dict[Status, frozenset[Status]] = {
@@ -74,6 +73,8 @@ async def assign(
     """Move to a team and/or an agent. An assignee outside the team moves the team too."""
     if assignee is not None and not assignee.active:
         raise InvalidInput("That agent is deactivated.")
+    # Told to the consoles too: the team and agent who had it see it leave.
+    was = {"was_team_id": ticket.team_id, "was_assignee_id": ticket.assignee_id}
     if team is not None:
         ticket.team_id = team.id
         ticket.team = team
@@ -89,7 +90,8 @@ async def assign(
     record(db, actor=("agent", agent.id), action="ticket.assigned",
            target=("ticket", ticket.reference),
            detail={"team_id": ticket.team_id, "assignee_id": ticket.assignee_id})
-    events.emit(db, TICKET_UPDATED, reference=ticket.reference, assignee_id=ticket.assignee_id)
+    events.emit(db, TICKET_UPDATED, reference=ticket.reference, assignee_id=ticket.assignee_id,
+                **was)
 
 
 async def apply_update(

@@ -15,7 +15,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Executable, Select, Table, bindparam, insert, select, union_all
+from sqlalchemy import Executable, Select, Table, bindparam, insert, select, true, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +26,7 @@ from kefu.contacts.models import ContactIdentity, Customer
 from kefu.core.audit import AuditEntry
 from kefu.core.driver import Database, dialect_of, first
 from kefu.core.jobs import Job
+from kefu.tickets.feed import DESK_EVENTS
 from kefu.tickets.models import Ticket, TicketMessage
 
 TICKETS = cast(Table, Ticket.__table__)
@@ -51,6 +52,8 @@ class NewTicketRows:
     customer: dict[str, Any] | None = None
     # That new customer's identities (without customer_id), written with them.
     identities: tuple[dict[str, Any], ...] = ()
+    # The desk feed's row (`kefu.tickets.feed.row_values`), team_id taken from the ticket.
+    event: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class WrittenTicket:
     team_id: int | None  # None when the routed team no longer exists
     message_id: int
     customer_id: int
+    event_id: int | None = None  # the feed row's id, when one was given
 
 
 async def insert_new_ticket(db: Database, rows: NewTicketRows) -> WrittenTicket | None:
@@ -115,9 +119,10 @@ def _completed(rows: NewTicketRows) -> NewTicketRows:
 # Statements are built once per shape, with bind parameters, and reused: building an
 # INSERT from values and computing its cache key cost more CPU than running it.
 # (ticket, message, (audit columns, entries), job or None, customer or None,
-#  (identity columns, entries))
+#  (identity columns, entries), event or None)
 Shape = tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, ...], int],
-              tuple[str, ...] | None, tuple[str, ...] | None, tuple[tuple[str, ...], int]]
+              tuple[str, ...] | None, tuple[str, ...] | None, tuple[tuple[str, ...], int],
+              tuple[str, ...] | None]
 
 
 def _columns(values: dict[str, Any] | None) -> tuple[str, ...] | None:
@@ -127,7 +132,7 @@ def _columns(values: dict[str, Any] | None) -> tuple[str, ...] | None:
 def _shape(rows: NewTicketRows) -> Shape:
     identities = (tuple(rows.identities[0]) if rows.identities else (), len(rows.identities))
     return (tuple(rows.ticket), tuple(rows.message), (tuple(rows.audits[0]), len(rows.audits)),
-            _columns(rows.job), _columns(rows.customer), identities)
+            _columns(rows.job), _columns(rows.customer), identities, _columns(rows.event))
 
 
 def _params(rows: NewTicketRows) -> dict[str, Any]:
@@ -135,7 +140,8 @@ def _params(rows: NewTicketRows) -> dict[str, Any]:
     audits = ((f"a{i}_", entry) for i, entry in enumerate(rows.audits))
     identities = ((f"i{i}_", row) for i, row in enumerate(rows.identities))
     for prefix, values in (("t_", rows.ticket), ("m_", rows.message), *audits, *identities,
-                           ("j_", rows.job or {}), ("c_", rows.customer or {})):
+                           ("j_", rows.job or {}), ("c_", rows.customer or {}),
+                           ("e_", rows.event or {})):
         params.update({prefix + name: value for name, value in values.items()})
     return params
 
@@ -154,8 +160,8 @@ def _selected(table: Table, prefix: str, names: tuple[str, ...]) -> list[Any]:
 
 @functools.lru_cache(maxsize=32)
 def _one_statement(shape: Shape) -> Select[Any]:
-    ticket_names, message_names, (audit_names, audits), job_names, customer_names, \
-        (identity_names, identities) = shape
+    (ticket_names, message_names, (audit_names, audits), job_names, customer_names,
+     (identity_names, identities), event_names) = shape
     returned = (TICKETS.c.id, TICKETS.c.team_id, TICKETS.c.customer_id)
     identity_cte = None
     if customer_names is None:
@@ -193,6 +199,8 @@ def _one_statement(shape: Shape) -> Select[Any]:
         query = query.add_cte(insert(JOBS).from_select(list(job_names), job_row).cte("new_job"))
     if identity_cte is not None:
         query = query.add_cte(identity_cte)
+    if event_names is not None:
+        query = _with_event(query, new_ticket, event_names)
     return query
 
 
@@ -201,6 +209,15 @@ def _new_identities(customer: Any, names: tuple[str, ...], count: int) -> Any:
     rows = union_all(*(select(customer.c.id.label("customer_id"),
                               *_selected(IDENTITIES, f"i{i}_", names)) for i in range(count)))
     return insert(IDENTITIES).from_select(["customer_id", *names], rows).cte("new_identities")
+
+
+def _with_event(query: Select[Any], new_ticket: Any, names: tuple[str, ...]) -> Select[Any]:
+    """The desk feed's row, written with the ticket (one row: joining it keeps one)."""
+    event = (insert(DESK_EVENTS).from_select(
+        [*names, "team_id"],
+        select(*_selected(DESK_EVENTS, "e_", names), new_ticket.c.team_id))
+        .returning(DESK_EVENTS.c.id).cte("new_event"))
+    return query.add_columns(event.c.id).join(event, true())
 
 
 async def _in_one_statement(db: Database, rows: NewTicketRows) -> WrittenTicket | None:
@@ -216,16 +233,19 @@ def _new_customer_sqlite(names: tuple[str, ...]) -> Executable:
 
 @functools.lru_cache(maxsize=32)
 def _separate_statements(shape: Shape) -> tuple[Executable, ...]:
-    ticket_names, message_names, (audit_names, audits), job_names, _customer, _ids = shape
+    ticket_names, message_names, (audit_names, audits), job_names, _customer, _ids, \
+        event_names = shape
     ticket = (insert(TICKETS).values(**_binds(TICKETS, "t_", ticket_names), team_id=_team_id())
               .returning(TICKETS.c.id, TICKETS.c.team_id))
     message = (insert(MESSAGES)
                .values(**_binds(MESSAGES, "m_", message_names), ticket_id=bindparam("ticket_id"))
                .returning(MESSAGES.c.id))
     audit = insert(AUDIT).values([_binds(AUDIT, f"a{i}_", audit_names) for i in range(audits)])
-    if job_names is None:
-        return ticket, message, audit
-    return ticket, message, audit, insert(JOBS).values(**_binds(JOBS, "j_", job_names))
+    event = () if event_names is None else (
+        insert(DESK_EVENTS).values(**_binds(DESK_EVENTS, "e_", event_names),
+                                   team_id=bindparam("team_id")).returning(DESK_EVENTS.c.id),)
+    job = () if job_names is None else (insert(JOBS).values(**_binds(JOBS, "j_", job_names)),)
+    return ticket, message, audit, *job, *event
 
 
 async def _one_by_one(db: AsyncSession, rows: NewTicketRows) -> WrittenTicket | None:
@@ -244,8 +264,11 @@ async def _one_by_one(db: AsyncSession, rows: NewTicketRows) -> WrittenTicket | 
     ticket, message, *rest = _separate_statements(_shape(rows))
     params = _params(rows)
     ticket_id, team_id = (await db.execute(ticket, params)).one()
-    params["ticket_id"] = ticket_id
+    params["ticket_id"], params["team_id"] = ticket_id, team_id
     message_id = (await db.execute(message, params)).scalar_one()
+    event_id = None
     for statement in rest:
-        await db.execute(statement, params)
-    return WrittenTicket(ticket_id, team_id, message_id, rows.ticket["customer_id"])
+        result = await db.execute(statement, params)
+        if statement is rest[-1] and rows.event is not None:  # the feed's row, last
+            event_id = result.scalar_one()
+    return WrittenTicket(ticket_id, team_id, message_id, rows.ticket["customer_id"], event_id)

@@ -30,6 +30,7 @@ from kefu.web import (
     guard_api,
     help_pages,
     kb_admin_pages,
+    live,
     portal_pages,
     security_pages,
     totp_pages,
@@ -53,14 +54,18 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
 
         if run_migrations:
             await prepare(app.state.engine, app.state.session_factory, settings)
+        await app.state.bus.start()  # with Redis, this process's events must go out
+        pruner = asyncio.create_task(live.keep_feed_short(app.state.session_factory))
         runner_task = None
         runner = jobs.Runner(jobs.JobContext(settings, app.state.session_factory))
         if settings.run_jobs_in_process:
             runner_task = asyncio.create_task(runner.run_forever())
         yield
         runner.stop()
+        pruner.cancel()
         if runner_task is not None:
             await runner_task
+        await app.state.bus.stop()
         await app.state.engine.dispose()
 
     app = FastAPI(title="Kefu", version="0.1.0", lifespan=lifespan,
@@ -71,13 +76,15 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     app.state.session_factory = make_session_factory(app.state.engine)
     app.state.file_store = FileStore(settings.attachments_dir)
     app.state.rate_limiter = _limiter(settings)
+    app.state.bus = live.make_bus(settings)  # started by the lifespan or the first client
     app.add_middleware(SecurityHeaders, hsts=settings.cookie_secure)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # The REST API first: routes are matched in order, and integrators' calls are the
     # busiest; no page path starts with /api/, so the order changes nothing else.
     for module in (api_tickets, guard_api, auth_pages, totp_pages, agent_account_pages,
                    portal_pages, console_pages, admin_pages, console_security_pages,
-                   attachments, help_pages, kb_admin_pages, verify_pages, security_pages):
+                   attachments, help_pages, kb_admin_pages, verify_pages, security_pages,
+                   live):
         app.include_router(module.router)
     _install_error_handlers(app)
 

@@ -9,7 +9,7 @@ from kefu.accounts import service as accounts
 from kefu.accounts.models import Agent
 from kefu.core.errors import InvalidInput, KefuError
 from kefu.security.content import SecretRequestBlocked
-from kefu.tickets import queries
+from kefu.tickets import feed, queries
 from kefu.tickets import service as tickets
 from kefu.tickets.access import access_ticket_for_agent
 from kefu.tickets.files import check_uploads
@@ -34,7 +34,7 @@ async def inbox(request: Request, db: DbSession, lang: Lang, agent: CurrentAgent
     result = await queries.agent_inbox(db=db, agent=agent, view=chosen, search=q, page=page)
     return render(request, "console/inbox.html", lang, {
         "agent": agent, "page": result, "view": chosen.value, "views": list(queries.View),
-        "q": q,
+        "q": q, "live_since": await feed.latest_id(db),
     })
 
 
@@ -44,7 +44,8 @@ async def _ticket_context(db: DbSession, agent: Agent, reference: str) -> dict[s
     agents = (await db.execute(select(Agent).where(Agent.active.is_(True))
                                .order_by(Agent.name))).scalars().all()
     return {"agent": agent, "ticket": detail, "teams": await accounts.list_teams(db=db),
-            "agents": agents, "statuses": list(Status), "priorities": list(Priority)}
+            "agents": agents, "statuses": list(Status), "priorities": list(Priority),
+            "live_since": await feed.latest_id(db)}
 
 
 @router.get("/console/tickets/{reference}")

@@ -23,12 +23,16 @@ from types import FrameType
 import uvicorn
 
 APP = "kefu.web.asgi:app"
+# On SIGTERM uvicorn waits for open responses; a live console's stream never ends by
+# itself, so after this long the rest are closed (browsers reconnect elsewhere).
+GRACEFUL_SECONDS = 10
 
 
 def serve(*, host: str, port: int, workers: int, access_log: bool = True) -> None:
     if workers <= 1 or not hasattr(socket, "SO_REUSEPORT"):
         uvicorn.run(APP, host=host, port=port, workers=workers, log_level="info",
-                    access_log=access_log, proxy_headers=False)
+                    access_log=access_log, proxy_headers=False,
+                    timeout_graceful_shutdown=GRACEFUL_SECONDS)
         return
     spawn = multiprocessing.get_context("spawn")
 
@@ -64,7 +68,8 @@ def _worker(host: str, port: int, access_log: bool) -> None:
     sock.bind((host, port))
     sock.listen(2048)
     config = uvicorn.Config(APP, host=host, port=port, log_level="info",
-                            access_log=access_log, proxy_headers=False)
+                            access_log=access_log, proxy_headers=False,
+                            timeout_graceful_shutdown=GRACEFUL_SECONDS)
     uvicorn.Server(config).run(sockets=[sock])
 
 

@@ -1,0 +1,110 @@
+// The live console: follows /console/events (Server-Sent Events) and updates the inbox
+// rows and the ticket thread in place, with fragments the server renders from the same
+// templates as the pages. EventSource reconnects by itself and sends the last id it
+// saw; the server replays what came after (with a small overlap: ids are skipped here
+// when already seen).
+(function () {
+  "use strict";
+  var inbox = document.querySelector("[data-live-inbox]");
+  var thread = document.querySelector("[data-live-ticket]");
+  var root = inbox || thread;
+  if (!root || !window.EventSource || !window.fetch) { return; }
+
+  var seen = new Set();
+  var order = [];
+  function firstTime(id) {
+    if (!id) { return true; }
+    if (seen.has(id)) { return false; }
+    seen.add(id);
+    order.push(id);
+    if (order.length > 2000) { seen.delete(order.shift()); }
+    return true;
+  }
+
+  // One fetch at a time, in event order: two quick events never race each other.
+  var queue = Promise.resolve();
+  function later(work) {
+    queue = queue.then(work).catch(function () { /* the next event tries again */ });
+  }
+
+  function fragment(url) {
+    return fetch(url, { credentials: "same-origin", headers: { "accept": "text/html" } })
+      .then(function (response) {
+        if (response.status === 204) { return null; }
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.text();
+      });
+  }
+
+  function parse(html, wrapper) {
+    var holder = document.createElement(wrapper);
+    holder.innerHTML = html;
+    return holder;
+  }
+
+  function updateRow(reference) {
+    var view = inbox.getAttribute("data-view") || "all_open";
+    var url = "/console/live/rows/" + encodeURIComponent(reference) +
+      "?view=" + encodeURIComponent(view);
+    return fragment(url).then(function (html) {
+      var existing = inbox.querySelector('tr[data-ref="' + CSS.escape(reference) + '"]');
+      if (html === null) {
+        if (existing) { existing.remove(); }
+        return;
+      }
+      var row = parse("<table><tbody>" + html + "</tbody></table>", "div")
+        .querySelector("tr[data-ref]");
+      if (!row) { return; }
+      row.classList.add("live-new");
+      if (existing) {
+        existing.replaceWith(row);
+      } else if (!inbox.getAttribute("data-q") && inbox.getAttribute("data-page") === "1") {
+        // A search or a later page shows a selection the event says nothing about.
+        var empty = inbox.querySelector("tr.empty");
+        if (empty) { empty.remove(); }
+        inbox.insertBefore(row, inbox.firstChild);
+      }
+    });
+  }
+
+  function appendMessages() {
+    var reference = thread.getAttribute("data-live-ticket");
+    var shown = thread.querySelectorAll("li.message").length;
+    var url = "/console/live/tickets/" + encodeURIComponent(reference) +
+      "/messages?after=" + shown;
+    return fragment(url).then(function (html) {
+      if (html === null) { return; }
+      var items = parse(html, "ol").querySelectorAll("li.message");
+      items.forEach(function (item) { thread.appendChild(item); });
+    });
+  }
+
+  function handle(event) {
+    if (inbox) {
+      later(function () { return updateRow(event.reference); });
+    } else if (event.reference === thread.getAttribute("data-live-ticket")) {
+      if (event.name === "ticket.message") {
+        later(appendMessages);
+      } else if (event.name === "ticket.updated") {
+        var note = document.querySelector(".live-note");
+        if (note) { note.hidden = false; }
+      }
+    }
+  }
+
+  var since = root.getAttribute("data-live-since");
+  var source = new EventSource("/console/events" + (since ? "?since=" + since : ""));
+  source.addEventListener("desk", function (message) {
+    if (!firstTime(message.lastEventId)) { return; }
+    handle(JSON.parse(message.data));
+  });
+  source.addEventListener("reset", function () {
+    // Too much was missed to replay: the page itself is the fresh state.
+    source.close();
+    window.location.reload();
+  });
+  document.documentElement.setAttribute("data-live", "connecting");
+  source.addEventListener("open", function () {
+    document.documentElement.setAttribute("data-live", "open");
+  });
+})();
