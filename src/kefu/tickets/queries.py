@@ -134,6 +134,7 @@ def ticket_read(ticket: Ticket) -> TicketRead:
         priority=ticket.priority,
         channel=ticket.channel,
         team=ticket.team.slug if ticket.team else None,
+        assignee_id=ticket.assignee_id,
         assignee_email=ticket.assignee.email if ticket.assignee else None,
         contact_email=ticket.customer.email,
         uid=ticket.uid,

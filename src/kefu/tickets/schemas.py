@@ -41,11 +41,19 @@ class ApiTicketCreate(TicketFields):
     channel: Literal["api", "web", "email", "chat", "social"] = "api"
 
 
+AgentEmail = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)]
+
+
 class TicketUpdate(StrictInput):
+    """An agent's edit. The assignee is named by agent id, or by the exact email of an
+    existing agent: never validated for deliverability (internal domains such as
+    `@kefu.local` are real agents' addresses)."""
+
     status: Status | None = None
     priority: Priority | None = None
-    team: str | None = None
-    assignee_email: EmailStr | None = None
+    team: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
+    assignee_id: int | None = Field(default=None, gt=0)
+    assignee_email: AgentEmail | None = None
     unassign: bool = False
 
 
@@ -84,6 +92,7 @@ class TicketRead(BaseModel):
     priority: str
     channel: str
     team: str | None
+    assignee_id: int | None = None
     assignee_email: str | None
     contact_email: str | None
     uid: str | None

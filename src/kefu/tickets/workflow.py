@@ -71,9 +71,12 @@ async def assign(
     *, db: AsyncSession, ticket: Ticket, agent: Agent, team: Team | None,
     assignee: Agent | None, unassign: bool = False,
 ) -> None:
-    """Move to a team and/or an agent. An assignee outside the team moves the team too."""
+    """Move to a team and/or an agent. An assignee outside the team moves the team too.
+
+    A call that changes nothing writes nothing: no audit entry, no event."""
     if assignee is not None and not assignee.active:
         raise InvalidInput("That agent is deactivated.")
+    before = (ticket.team_id, ticket.assignee_id)
     if team is not None:
         ticket.team_id = team.id
         ticket.team = team
@@ -85,11 +88,34 @@ async def assign(
         ticket.assignee = assignee
         if assignee.team_id is not None and team is None:
             ticket.team_id = assignee.team_id
+            ticket.team = await db.get(Team, assignee.team_id)
+    if (ticket.team_id, ticket.assignee_id) == before:
+        return
     ticket.updated_at = utcnow()
     record(db, actor=("agent", agent.id), action="ticket.assigned",
            target=("ticket", ticket.reference),
-           detail={"team_id": ticket.team_id, "assignee_id": ticket.assignee_id})
+           detail={"team_id": ticket.team_id, "assignee_id": ticket.assignee_id,
+                   "assignee": assignee.name if assignee is not None and not unassign else None})
     events.emit(db, TICKET_UPDATED, reference=ticket.reference, assignee_id=ticket.assignee_id)
+
+
+async def find_assignee(
+    *, db: AsyncSession, agent_id: int | None, email: str | None
+) -> Agent | None:
+    """The agent named by id, or by the exact email of an existing agent (case aside)."""
+    found: Agent | None = None
+    if agent_id is not None:
+        found = await db.get(Agent, agent_id)
+        if found is None:
+            raise InvalidInput("Unknown agent.")
+    if email:
+        by_email = (await db.execute(
+            select(Agent).where(Agent.email == email.strip().lower()))).scalar_one_or_none()
+        if by_email is None or (found is not None and found.id != by_email.id):
+            raise InvalidInput("Unknown agent." if by_email is None
+                               else "The agent id and email name different agents.")
+        found = by_email
+    return found
 
 
 async def apply_update(
@@ -101,12 +127,10 @@ async def apply_update(
         team = (await db.execute(select(Team).where(Team.slug == update.team))).scalar_one_or_none()
         if team is None:
             raise InvalidInput("Unknown team.")
-    assignee = None
-    if update.assignee_email:
-        query = select(Agent).where(Agent.email == str(update.assignee_email).lower())
-        assignee = (await db.execute(query)).scalar_one_or_none()
-        if assignee is None:
-            raise InvalidInput("Unknown agent.")
+    assignee = await find_assignee(db=db, agent_id=update.assignee_id,
+                                   email=update.assignee_email)
+    if assignee is not None and update.unassign:
+        raise InvalidInput("Choose an assignee or unassign, not both.")
     if team is not None or assignee is not None or update.unassign:
         await assign(db=db, ticket=ticket, agent=agent, team=team, assignee=assignee,
                      unassign=update.unassign)

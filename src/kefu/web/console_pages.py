@@ -93,10 +93,11 @@ async def _rerender(request: Request, db: DbSession, lang: str, agent: Agent, re
 async def update(request: Request, db: DbSession, lang: Lang, agent: CurrentAgent,
                  reference: str) -> Response:
     ticket = await access_ticket_for_agent(db=db, agent=agent, reference=reference)
-    form = await read_form(request, "status", "priority", "team", "assignee_email")
+    form = await read_form(request, "status", "priority", "team", "assignee_id", "assignee_email")
     data = {k: v for k, v in form.items() if v}
-    if form["assignee_email"] == "-":
-        data.pop("assignee_email")
+    if "-" in (form["assignee_id"], form["assignee_email"]):  # the form's "nobody" choice
+        data.pop("assignee_id", None)
+        data.pop("assignee_email", None)
         data["unassign"] = "true"
     try:
         await apply_update(db=db, ticket=ticket, agent=agent,
