@@ -49,6 +49,8 @@ POLL_SECONDS = 2.0
 # More pending changes than this are applied by a rebuild, which re-embeds everything in one
 # batch and retrains the classifier head, instead of article by article.
 MAX_INCREMENTAL = 200
+# A hit below this share of the (probability-like) score is the tail, not a result.
+MIN_SHARE = 0.05
 
 
 def new_engine() -> SearchEngine:
@@ -63,6 +65,14 @@ class ArticleHit:
     lang: str
     score: float
     snippet: str  # HTML: escaped text with <mark>, re-sanitised here
+
+
+@dataclass(frozen=True)
+class Found:
+    """A search under the engine's confidence decision (the one the bot hands over on)."""
+
+    hits: list[ArticleHit]  # none when declined; else those with a real share of the score
+    declined: bool  # the best hit is below the threshold: nothing matched
 
 
 def clean_query(query: str) -> str:
@@ -265,6 +275,30 @@ class KbIndex:
             log.warning("kb_search_failed", error=str(exc))
             return []
         return [_article_hit(h) for h in hits if h.doc_id.isdigit()]
+
+
+    async def find(self, factory: Factory, query: str, *, limit: int = 100) -> Found:
+        """Like `search`, judged by the engine's confidence decision: declined (no hits)
+        when the best is below it; otherwise the hits holding at least MIN_SHARE of the
+        score (blended scores behave like probabilities over the articles, so the long
+        tail of near-zero hits is not a match and is not counted)."""
+        text = clean_query(query)
+        if not text:
+            return Found([], True)
+        await self.ensure_built(factory)
+        await self._poll(factory)
+        engine = self.engine
+        assert engine is not None
+        try:
+            answer = await asyncio.to_thread(engine.answer, text, limit=limit)
+        except Exception as exc:  # a query must never break the page; the log keeps it
+            log.warning("kb_search_failed", error=str(exc))
+            return Found([], True)
+        if answer.declined:
+            return Found([], True)
+        hits = [_article_hit(h) for h in answer.hits
+                if h.doc_id.isdigit() and h.score >= MIN_SHARE]
+        return Found(hits, not hits)
 
 
 def _article_hit(hit: Hit) -> ArticleHit:

@@ -7,7 +7,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from kefu.core.i18n import LANGUAGES, translate
+from kefu.core.i18n import LANGUAGES, ngettext, translate
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -30,8 +30,12 @@ def render(
         text = translate(lang, message)
         return text % values if values else text
 
+    def plural(singular: str, plural_form: str, n: int, **values: Any) -> str:
+        return ngettext(lang, singular, plural_form, n) % {"n": n, **values}
+
     base = {
         "_": gettext,
+        "ngettext": plural,
         "lang": lang,
         "languages": LANGUAGES,
         "status_label": lambda s: gettext(STATUS_LABELS.get(s) or s),
