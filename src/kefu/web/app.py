@@ -7,15 +7,18 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kefu import job_handlers  # noqa: F401  (every job kind gets its handler)
+from kefu.accounts import sessions
+from kefu.accounts.models import Agent, PrincipalType
 from kefu.core import jobs
 from kefu.core.db import make_engine, make_session_factory
 from kefu.core.errors import KefuError
-from kefu.core.i18n import negotiate
 from kefu.core.settings import Settings
 from kefu.security.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from kefu.tickets.files import FileStore
@@ -35,7 +38,7 @@ from kefu.web import (
     totp_pages,
     verify_pages,
 )
-from kefu.web.deps import LoginRequired
+from kefu.web.deps import LoginRequired, cookie_name, get_lang
 from kefu.web.middleware import SecurityHeaders
 from kefu.web.templating import render
 
@@ -81,6 +84,12 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         app.include_router(module.router)
     _install_error_handlers(app)
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        # Browsers ask for /favicon.ico whatever the page links; one SVG serves both.
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml",
+                            headers={"cache-control": "public, max-age=86400"})
+
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -97,14 +106,45 @@ def _wants_json(request: Request) -> bool:
         "accept", "")
 
 
+CONSOLE_AREAS = ("/console", "/admin")
+
+
+async def _signed_in_agent(request: Request) -> Agent | None:
+    """The agent behind the request's console cookie, if any (for the menu of an error page)."""
+    settings: Settings = request.app.state.settings
+    token = request.cookies.get(cookie_name(settings, "kefu_agent"))
+    if not token:
+        return None
+    async with request.app.state.session_factory() as db:
+        principal = await sessions.resolve(db=db, token=token, kind=PrincipalType.AGENT)
+        return principal.agent if principal is not None else None
+
+
+async def error_page(request: Request, message: str, status_code: int) -> Response:
+    """An HTML error in the area it happened in: inside the console and the admin area it
+    keeps the console's menu (for a signed-in agent); elsewhere the customer's."""
+    lang = await get_lang(request)
+    if request.url.path.startswith(CONSOLE_AREAS):
+        return render(request, "console/error.html", lang,
+                      {"message": message, "agent": await _signed_in_agent(request)},
+                      status_code=status_code)
+    return render(request, "error.html", lang, {"message": message}, status_code=status_code)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KefuError)
     async def kefu_error(request: Request, exc: KefuError) -> Response:
         if _wants_json(request):
             return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
-        lang = negotiate(request.headers.get("accept-language"))
-        return render(request, "error.html", lang, {"message": exc.message},
-                      status_code=exc.status_code)
+        return await error_page(request, exc.message, exc.status_code)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # Unknown paths and methods: a page for people, the usual JSON for programs.
+        if _wants_json(request) or exc.status_code not in (404, 405):
+            return await http_exception_handler(request, exc)
+        message = "Not found." if exc.status_code == 404 else "Invalid request."
+        return await error_page(request, message, exc.status_code)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
