@@ -3,11 +3,15 @@ read at import time, so tests build as many differently-configured apps as they 
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -18,7 +22,7 @@ from kefu.accounts import sessions
 from kefu.accounts.models import Agent, PrincipalType
 from kefu.core import jobs
 from kefu.core.db import make_engine, make_session_factory
-from kefu.core.errors import KefuError
+from kefu.core.errors import KefuError, RateLimited
 from kefu.core.settings import Settings
 from kefu.security.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from kefu.tickets.files import FileStore
@@ -74,7 +78,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     app.state.session_factory = make_session_factory(app.state.engine)
     app.state.file_store = FileStore(settings.attachments_dir)
     app.state.rate_limiter = _limiter(settings)
-    app.add_middleware(SecurityHeaders, hsts=settings.cookie_secure)
+    app.add_middleware(SecurityHeaders, hsts=settings.cookie_secure,
+                       trusted_proxies=settings.trusted_proxies)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # The REST API first: routes are matched in order, and integrators' calls are the
     # busiest; no page path starts with /api/, so the order changes nothing else.
@@ -107,6 +112,31 @@ def _wants_json(request: Request) -> bool:
 
 
 CONSOLE_AREAS = ("/console", "/admin")
+ECHO_CHARS = 200  # the most of a caller's input an error repeats back
+
+
+def _capped(value: object) -> object:
+    """`value` as an error may echo it: short values as they are, long ones cut."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if isinstance(value, str):
+        return value if len(value) <= ECHO_CHARS else value[:ECHO_CHARS] + "…"
+    text = json.dumps(jsonable_encoder(value), ensure_ascii=False, default=str)
+    return value if len(text) <= ECHO_CHARS else text[:ECHO_CHARS] + "…"
+
+
+def capped_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """Pydantic's error list with each echoed input cut to ECHO_CHARS: a 1 MB field
+    must not come back as a 1 MB error."""
+    capped = []
+    for error in errors[:50]:
+        item = dict(error)
+        if "input" in item:
+            item["input"] = _capped(item["input"])
+        if "ctx" in item:
+            item["ctx"] = {k: _capped(v) for k, v in dict(item["ctx"]).items()}
+        capped.append(jsonable_encoder(item))
+    return capped
 
 
 async def _signed_in_agent(request: Request) -> Agent | None:
@@ -135,8 +165,17 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KefuError)
     async def kefu_error(request: Request, exc: KefuError) -> Response:
         if _wants_json(request):
-            return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
-        return await error_page(request, exc.message, exc.status_code)
+            response: Response = JSONResponse({"detail": exc.message},
+                                              status_code=exc.status_code)
+        else:
+            response = await error_page(request, exc.message, exc.status_code)
+        if isinstance(exc, RateLimited):
+            response.headers["retry-after"] = str(exc.retry_after)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        return JSONResponse({"detail": capped_errors(exc.errors())}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
