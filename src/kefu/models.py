@@ -6,6 +6,7 @@ from kefu.core import jobs
 from kefu.core.db import Base
 from kefu.integrations.exchange import models as exchange_models
 from kefu.kb import models as kb_models
+from kefu.macros import models as macros_models
 from kefu.security import audit
 from kefu.security import channels as channels_models
 from kefu.tickets import models as tickets_models
@@ -13,5 +14,5 @@ from kefu.tickets import models as tickets_models
 metadata = Base.metadata
 __all__ = [
     "accounts_models", "audit", "channels_models", "contacts_models", "exchange_models",
-    "jobs", "kb_models", "metadata", "tickets_models",
+    "jobs", "kb_models", "macros_models", "metadata", "tickets_models",
 ]

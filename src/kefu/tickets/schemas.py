@@ -52,7 +52,7 @@ class TicketUpdate(StrictInput):
     status: Status | None = None
     priority: Priority | None = None
     team: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
-    assignee_id: int | None = Field(default=None, gt=0)
+    assignee_id: int | None = Field(default=None, gt=0, lt=2**31)
     assignee_email: AgentEmail | None = None
     unassign: bool = False
 

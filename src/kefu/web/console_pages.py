@@ -8,6 +8,7 @@ from sqlalchemy import select
 from kefu.accounts import service as accounts
 from kefu.accounts.models import Agent
 from kefu.core.errors import InvalidInput, KefuError
+from kefu.macros import service as macros
 from kefu.security.content import SecretRequestBlocked
 from kefu.tickets import queries
 from kefu.tickets import service as tickets
@@ -58,7 +59,7 @@ async def ticket_page(request: Request, db: DbSession, lang: Lang, agent: Curren
 async def reply(request: Request, db: DbSession, settings: Settings, store: Store, lang: Lang,
                 agent: CurrentAgent, reference: str) -> Response:
     ticket = await access_ticket_for_agent(db=db, agent=agent, reference=reference)
-    form = await read_form(request, "body", "internal", "status")
+    form = await read_form(request, "body", "internal", "status", "macro_id")
     try:
         if not form["body"].strip():
             raise InvalidInput("Please write a message.")
@@ -67,6 +68,10 @@ async def reply(request: Request, db: DbSession, settings: Settings, store: Stor
         await tickets.add_agent_message(db=db, store=store, ticket=ticket, agent=agent,
                                         body=form["body"], internal=form["internal"] == "1",
                                         files=files)
+        if form["macro_id"].isdigit():
+            macro = await macros.access_macro_by_id(db=db, agent=agent,
+                                                    macro_id=int(form["macro_id"]))
+            await macros.apply_to_ticket(db=db, agent=agent, macro=macro, ticket=ticket)
         if form["status"]:
             await apply_update(db=db, ticket=ticket, agent=agent,
                                update=TicketUpdate(status=Status(form["status"])))

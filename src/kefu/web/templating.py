@@ -15,6 +15,7 @@ STATUS_LABELS = {
     "new": "New", "open": "Open", "pending_customer": "Waiting on customer",
     "resolved": "Resolved", "closed": "Closed",
 }
+PRIORITY_LABELS = {"low": "Low", "normal": "Normal", "high": "High", "urgent": "Urgent"}
 CATEGORY_LABELS = {
     "account": "Account", "trading": "Trading", "deposit_withdrawal": "Deposit & withdrawal",
     "security": "Security", "api": "API", "compliance": "Compliance & KYC",
@@ -40,6 +41,7 @@ def render(
         "languages": LANGUAGES,
         "status_label": lambda s: gettext(STATUS_LABELS.get(s) or s),
         "category_label": lambda c: gettext(CATEGORY_LABELS.get(c) or c),
+        "priority_label": lambda p: gettext(PRIORITY_LABELS.get(p) or p),
         "path": request.url.path,
     }
     return templates.TemplateResponse(
