@@ -1,6 +1,6 @@
 """Status, priority and assignment changes made by agents."""
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.accounts.models import Agent, Team
@@ -10,7 +10,7 @@ from kefu.core.errors import InvalidInput
 from kefu.core.i18n import translate
 from kefu.notifications.service import queue_customer_email
 from kefu.security.audit import record
-from kefu.tickets.models import PRIORITY_RANK, Priority, Status, Ticket
+from kefu.tickets.models import ACTIVE_STATUSES, PRIORITY_RANK, Priority, Status, Ticket
 from kefu.tickets.schemas import TicketUpdate
 
 TICKET_UPDATED = "ticket.updated"
@@ -138,3 +138,35 @@ async def apply_update(
         await change_priority(db=db, ticket=ticket, agent=agent, priority=update.priority)
     if update.status is not None:
         await change_status(db=db, ticket=ticket, agent=agent, status=update.status)
+
+
+TAKE_ATTEMPTS = 5
+
+
+async def take_next(*, db: AsyncSession, agent: Agent) -> Ticket | None:
+    """Assign the agent the next ticket of their team's unassigned queue: most urgent
+    first, then oldest. Two agents taking at once never get the same ticket: the claim is
+    one conditional UPDATE, and a lost race moves on to the next candidate."""
+    if agent.team_id is None:
+        return None
+    queue = (select(Ticket.id)
+             .where(Ticket.team_id == agent.team_id, Ticket.assignee_id.is_(None),
+                    Ticket.status.in_(ACTIVE_STATUSES))
+             .order_by(Ticket.priority_rank.desc(), Ticket.created_at, Ticket.id))
+    for _attempt in range(TAKE_ATTEMPTS):
+        ticket_id = (await db.execute(queue.limit(1))).scalar_one_or_none()
+        if ticket_id is None:
+            return None
+        claim = (update(Ticket).where(Ticket.id == ticket_id, Ticket.assignee_id.is_(None))
+                 .values(assignee_id=agent.id, updated_at=utcnow())
+                 .execution_options(synchronize_session=False))
+        if (await db.execute(claim)).rowcount == 1:  # type: ignore[attr-defined]
+            ticket = await db.get(Ticket, ticket_id, populate_existing=True)
+            assert ticket is not None
+            record(db, actor=("agent", agent.id), action="ticket.assigned",
+                   target=("ticket", ticket.reference),
+                   detail={"team_id": ticket.team_id, "assignee_id": agent.id,
+                           "assignee": agent.name, "taken": True})
+            events.emit(db, TICKET_UPDATED, reference=ticket.reference, assignee_id=agent.id)
+            return ticket
+    return None

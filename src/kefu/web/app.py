@@ -34,6 +34,7 @@ from kefu.web import (
     auth_pages,
     console_pages,
     console_security_pages,
+    console_work_pages,
     guard_api,
     help_pages,
     kb_admin_pages,
@@ -85,7 +86,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     # The REST API first: routes are matched in order, and integrators' calls are the
     # busiest; no page path starts with /api/, so the order changes nothing else.
     for module in (api_tickets, guard_api, auth_pages, totp_pages, agent_account_pages,
-                   portal_pages, console_pages, macro_pages, admin_pages,
+                   portal_pages, console_pages, console_work_pages, macro_pages, admin_pages,
                    console_security_pages, attachments, help_pages, kb_admin_pages,
                    verify_pages, security_pages):
         app.include_router(module.router)

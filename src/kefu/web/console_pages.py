@@ -27,7 +27,8 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/console")
 async def inbox(request: Request, db: DbSession, lang: Lang, agent: CurrentAgent,
-                view: str = "all_open", q: str = "", page: int = 1) -> Response:
+                view: str = "all_open", q: str = "", page: int = 1, notice: str = "",
+                bulk_done: str = "", bulk_failed: str = "") -> Response:
     try:
         chosen = queries.View(view)
     except ValueError:
@@ -35,15 +36,26 @@ async def inbox(request: Request, db: DbSession, lang: Lang, agent: CurrentAgent
     result = await queries.agent_inbox(db=db, agent=agent, view=chosen, search=q, page=page)
     return render(request, "console/inbox.html", lang, {
         "agent": agent, "page": result, "view": chosen.value, "views": list(queries.View),
-        "q": q,
+        "q": q, "notice": notice,
+        "bulk_done": int(bulk_done) if bulk_done.isdigit() and len(bulk_done) < 6 else None,
+        "bulk_failed": [r for r in bulk_failed.split(",") if r][:MAX_LISTED_FAILED],
+        "teams": await accounts.list_teams(db=db), "agents": await _active_agents(db),
+        "statuses": list(Status), "priorities": list(Priority),
     })
+
+
+MAX_LISTED_FAILED = 100
+
+
+async def _active_agents(db: DbSession) -> list[Agent]:
+    rows = await db.execute(select(Agent).where(Agent.active.is_(True)).order_by(Agent.name))
+    return list(rows.scalars().all())
 
 
 async def _ticket_context(db: DbSession, agent: Agent, reference: str) -> dict[str, object]:
     ticket = await access_ticket_for_agent(db=db, agent=agent, reference=reference)
     detail = await queries.ticket_detail(db=db, ticket=ticket, include_internal=True)
-    agents = (await db.execute(select(Agent).where(Agent.active.is_(True))
-                               .order_by(Agent.name))).scalars().all()
+    agents = await _active_agents(db)
     return {"agent": agent, "ticket": detail, "teams": await accounts.list_teams(db=db),
             "agents": agents, "statuses": list(Status), "priorities": list(Priority)}
 
