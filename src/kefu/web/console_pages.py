@@ -13,6 +13,7 @@ from kefu.security.content import SecretRequestBlocked
 from kefu.tickets import queries
 from kefu.tickets import service as tickets
 from kefu.tickets.access import access_ticket_for_agent
+from kefu.tickets.customer_context import customer_context
 from kefu.tickets.files import check_uploads
 from kefu.tickets.models import Priority, Status
 from kefu.tickets.schemas import TicketUpdate
@@ -56,7 +57,9 @@ async def _ticket_context(db: DbSession, agent: Agent, reference: str) -> dict[s
     ticket = await access_ticket_for_agent(db=db, agent=agent, reference=reference)
     detail = await queries.ticket_detail(db=db, ticket=ticket, include_internal=True)
     agents = await _active_agents(db)
-    return {"agent": agent, "ticket": detail, "teams": await accounts.list_teams(db=db),
+    context = await customer_context(db=db, agent=agent, ticket=ticket)
+    return {"agent": agent, "ticket": detail, "customer_context": context,
+            "teams": await accounts.list_teams(db=db),
             "agents": agents, "statuses": list(Status), "priorities": list(Priority)}
 
 
