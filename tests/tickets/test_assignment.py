@@ -1,10 +1,10 @@
 """Assignment names an agent by id (console) or by id or exact email (API). The demo's
 agents live at @kefu.local, an internal domain no deliverability check would accept."""
 
-from console_support import api_client, demo_agent
 from sqlalchemy import select
 
 from conftest import Desk, agent_client, customer_client, reference_from, submit_ticket
+from console_support import api_client, demo_agent
 from kefu.accounts.models import Role
 from kefu.security.audit import AuditEntry
 
@@ -45,6 +45,9 @@ async def test_console_refuses_an_unknown_agent_id_with_a_clear_error(desk: Desk
     refused = await agent.post(f"/console/tickets/{reference}/update",
                                data={"assignee_id": "987654"})
     assert refused.status_code == 422 and "Unknown agent." in refused.text
+    chinese = await agent.post(f"/console/tickets/{reference}/update?lang=zh-CN",
+                               data={"assignee_id": "987654"})
+    assert "没有这位客服。" in chinese.text  # the error in the page's language
     bad = await agent.post(f"/console/tickets/{reference}/update", data={"assignee_id": "x"})
     assert bad.status_code == 422
 
