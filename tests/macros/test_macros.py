@@ -110,3 +110,13 @@ async def test_editing_deleting_and_refusing_bad_macros(desk: Desk) -> None:
     assert unknown.status_code == 422 and "Unknown team." in unknown.text
     assert (await agent.post(f"/console/macros/{macro_id}/delete")).status_code == 303
     assert macro_id not in _ids((await agent.get("/console/macros")).text)
+
+
+async def test_nul_characters_are_refused_as_input_not_a_server_error(desk: Desk) -> None:
+    agent = await agent_client(desk)
+    refused = await _create(agent, title="nul\x00title")
+    assert refused.status_code == 422 and "NUL" in refused.text
+    refused = await _create(agent, team="gen\x00eral", scope="team")
+    assert refused.status_code == 422
+    reference = reference_from(await submit_ticket(await customer_client(desk)))
+    assert await _suggest(agent, reference, "x\x00y") == []

@@ -95,3 +95,13 @@ async def test_the_audit_log_names_agents(desk: Desk) -> None:
     assert "admin general" in row  # the acting admin, by name (make_agent's naming)
     assert "Demo Agent" in row
     assert "agent 1" not in log
+
+
+async def test_a_nul_in_the_assignee_email_is_refused_as_input(desk: Desk) -> None:
+    api = await api_client(desk)
+    reference = await _new_ticket(desk)
+    refused = await api.patch(f"/api/v1/tickets/{reference}",
+                              json={"assignee_email": "agent\x00@kefu.local"})
+    assert refused.status_code == 422
+    assert (await api.patch(f"/api/v1/tickets/{reference}", json={"team": "gen\x00"})
+            ).status_code == 422

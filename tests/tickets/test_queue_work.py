@@ -92,3 +92,9 @@ async def test_the_inbox_lists_checkboxes_for_the_bulk_form(desk: Desk) -> None:
     assert 'action="/console/take-next"' in page
     chinese = (await agent.get("/console", params={"lang": "zh-CN"})).text
     assert "领取下一个工单" in chinese and "对所选工单" in chinese
+
+
+async def test_a_nul_in_the_inbox_search_is_no_server_error(desk: Desk) -> None:
+    agent = await agent_client(desk)
+    page = await agent.get("/console", params={"q": "KF\x00X"})
+    assert page.status_code == 200

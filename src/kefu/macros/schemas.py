@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator, model_validator
 
 from kefu.tickets.models import Priority, Status
 
@@ -24,6 +24,14 @@ class MacroFields(BaseModel):
     set_status: Status | None = None
     set_priority: Priority | None = None
     set_team: Slug | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        # PostgreSQL text cannot hold NUL: refuse it here, as input, not as a server error.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("Text cannot contain NUL characters.")
+        return value
 
     @model_validator(mode="after")
     def _has_text_and_team(self) -> "MacroFields":

@@ -54,7 +54,7 @@ async def visible_macros(*, db: AsyncSession, agent: Agent, query: str = "",
                          limit: int = MAX_LISTED) -> Sequence[Macro]:
     """The agent's macros whose title or text contains every word of `query`."""
     statement = select(Macro).where(_visible(agent))
-    for word in query.split()[:5]:
+    for word in query.replace("\x00", " ").split()[:5]:
         pattern = f"%{_escape_like(word[:50])}%"
         statement = statement.where(or_(Macro.title.ilike(pattern, escape="\\"),
                                         Macro.body_en.ilike(pattern, escape="\\"),

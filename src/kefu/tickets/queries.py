@@ -53,7 +53,7 @@ def _escape_like(text: str) -> str:
 
 def _apply_search(query: Select[Ticket], text: str) -> Select[Ticket]:
     """Reference, contact email and UID match exactly; anything else searches the text."""
-    text = text.strip()[:200]
+    text = text.replace("\x00", "").strip()[:200]  # PostgreSQL text cannot hold NUL
     if not text:
         return query
     pattern = f"%{_escape_like(text)}%"

@@ -41,7 +41,11 @@ class ApiTicketCreate(TicketFields):
     channel: Literal["api", "web", "email", "chat", "social"] = "api"
 
 
-AgentEmail = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)]
+# Never NUL (PostgreSQL text cannot hold it): refused as input, not a server error.
+AgentEmail = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                              max_length=254, pattern=r"^[^\x00]+$")]
+TeamSlug = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32,
+                                            pattern=r"^[A-Za-z0-9-]*$")]
 
 
 class TicketUpdate(StrictInput):
@@ -51,7 +55,7 @@ class TicketUpdate(StrictInput):
 
     status: Status | None = None
     priority: Priority | None = None
-    team: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
+    team: TeamSlug | None = None
     assignee_id: int | None = Field(default=None, gt=0, lt=2**31)
     assignee_email: AgentEmail | None = None
     unassign: bool = False
