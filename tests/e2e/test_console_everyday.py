@@ -144,3 +144,28 @@ def test_agent_assigns_uses_a_macro_and_the_keyboard(chromium_browser: Browser,
     expect(page.locator(".meta .status")).to_have_text("Resolved")
     page.keyboard.press("j")
     expect(page).to_have_url(f"{base}/console?view=team_unassigned&notice=queue_empty")
+
+
+def test_bulk_change_of_ticked_tickets(chromium_browser: Browser, kefu_server: Server,
+                                       contexts: list[BrowserContext]) -> None:
+    base = kefu_server.base_url
+    customer = _context(chromium_browser, contexts)
+    first = customer_files_ticket(customer, base)
+    second = customer.request.post(f"{base}/portal/tickets/new", max_redirects=0, form={
+        "category": "deposit_withdrawal", "subject": "Second deposit missing",
+        "description": "Another deposit of 10 USDT has not arrived either."})
+    second_ref = second.headers["location"].split("/portal/tickets/")[1].split("?")[0]
+    page = _context(chromium_browser, contexts).new_page()
+    agent_logs_in(page, kefu_server)
+    page.goto(f"{base}/console?view=all")
+    for reference in (first, second_ref):
+        page.locator(f"input[name=ref][value='{reference}']").check()
+    bulk = page.locator("form#bulk")
+    bulk.locator("select[name=priority]").select_option("urgent")
+    bulk.locator("select[name=assignee_id]").select_option(label="Demo Agent")
+    bulk.locator("button").click()
+    expect(page.locator("[role=status]")).to_have_text("2 tickets changed.")
+    for reference in (first, second_ref):
+        row = page.locator("table.list tr", has_text=reference)
+        expect(row.locator(".priority")).to_have_text("Urgent")
+        expect(row).to_contain_text("agent@kefu.local")
