@@ -6,6 +6,7 @@ from kefu.core import audit, jobs
 from kefu.core.db import Base
 from kefu.integrations.exchange import models as exchange_models
 from kefu.kb import models as kb_models
+from kefu.macros import models as macros_models
 from kefu.security import channels as channels_models
 from kefu.tickets import feed as feed_models
 from kefu.tickets import models as tickets_models
@@ -14,5 +15,5 @@ metadata = Base.metadata
 __all__ = [
     "accounts_models", "audit", "channels_models", "contacts_models", "exchange_models",
     "feed_models",
-    "jobs", "kb_models", "metadata", "tickets_models",
+    "jobs", "kb_models", "macros_models", "metadata", "tickets_models",
 ]

@@ -36,7 +36,8 @@ async def test_search_finds_the_right_article_in_both_languages(desk: Desk) -> N
     zh = await client.get("/help/search", params={"q": "充值未到账", "lang": "zh-CN"})
     assert zh.status_code == 200
     assert _top(zh.text, 1) == ["deposit-not-credited"]
-    assert "<mark>" in zh.text
+    # Only confident results are listed now: this one's snippet is its opening lines, and
+    # the near-zero tail that used to carry highlighted words is no longer shown.
     en = await client.get("/help/search", params={"q": "deposit not credited", "lang": "en"})
     # The engine ranks the fiat article ("bank transfer deposit not credited") close by.
     assert "deposit-not-credited" in _top(en.text, 3)

@@ -22,7 +22,7 @@ from kefu.accounts.models import (
 from kefu.core.audit import record
 from kefu.core.clock import utcnow
 from kefu.core.driver import Database, first
-from kefu.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from kefu.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from kefu.core.passwords import hash_password, verify_password
 from kefu.core.tokens import digest, new_secret
 
@@ -209,7 +209,8 @@ def api_caller(row: Sequence[Any] | None, scope: str) -> ApiCaller:
     if revoked_at is not None or not active:
         raise Unauthorized("Invalid API token.")
     if not scopes_allow(scopes, scope):
-        raise Unauthorized("This token lacks the scope for this call.")
+        # A valid credential without the right: 403 (401 means "who are you?").
+        raise Forbidden("This token lacks the scope for this call.")
     return ApiCaller(agent_id, name)
 
 

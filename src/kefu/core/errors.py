@@ -35,8 +35,14 @@ class Unauthorized(KefuError):
 
 
 class RateLimited(KefuError):
+    """`retry_after`: seconds until a new try may succeed (sent as Retry-After)."""
+
     status_code = 429
     public_message = "Too many requests. Please wait a moment and try again."
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
 
 
 class Conflict(KefuError):

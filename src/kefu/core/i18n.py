@@ -3,10 +3,13 @@
 The .po sources are read directly, so there is no compiled .mo artefact to forget.
 """
 
+import io
 from functools import lru_cache
 from pathlib import Path
 
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
 
 LANGUAGES = ("en", "zh-CN")
 DEFAULT_LANGUAGE = "en"
@@ -27,6 +30,27 @@ def _catalog(lang: str) -> dict[str, str]:
 
 def translate(lang: str, message: str) -> str:
     return _catalog(normalise(lang)).get(message, message)
+
+
+@lru_cache
+def _translations(lang: str) -> NullTranslations:
+    """Babel's gettext object for `lang`, built in memory from the .po (its plural rule
+    comes from the locale: one form in Chinese, two in English)."""
+    folder = _CATALOG_DIRS.get(lang)
+    if folder is None:
+        return NullTranslations()
+    path = _LOCALE_DIR / folder / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=folder)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled)
+
+
+def ngettext(lang: str, singular: str, plural: str, n: int) -> str:
+    """The plural form of a message for count `n` in `lang` ("1 ticket", "2 tickets")."""
+    return str(_translations(normalise(lang)).ngettext(singular, plural, n))
 
 
 def normalise(lang: str | None) -> str:

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     session_hours: int = 12
     login_attempts_per_minute: int = 10
     seed_demo: bool = True
+    # Space-separated addresses of reverse proxies whose X-Forwarded-Proto is believed
+    # ("*": any peer, only when nothing but the proxy can reach the app). A request they
+    # say arrived over HTTPS gets HSTS.
+    trusted_proxies: str = ""
     # Space-separated origins allowed to frame /help/embed/* (exchange product pages).
     help_embed_frame_ancestors: str = ""
     # Exchange backend adapter. Empty URL in development/test = the in-app fake at

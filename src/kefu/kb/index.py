@@ -51,6 +51,8 @@ POLL_SECONDS = 2.0
 # More pending changes than this are applied by a rebuild, which re-embeds everything in one
 # batch and retrains the classifier head, instead of article by article.
 MAX_INCREMENTAL = 200
+# A hit below this share of the (probability-like) score is the tail, not a result.
+MIN_SHARE = 0.05
 
 
 def new_engine() -> SearchEngine:
@@ -98,6 +100,14 @@ class IndexAnswer:
 
 
 NO_ANSWER = IndexAnswer([], 0.0, True)
+
+
+@dataclass(frozen=True)
+class Found:
+    """A search under the engine's confidence decision (the one the bot hands over on)."""
+
+    hits: list[ArticleHit]  # none when declined; else those with a real share of the score
+    declined: bool  # the best hit is below the threshold: nothing matched
 
 
 def clean_query(query: str) -> str:
@@ -329,6 +339,18 @@ class KbIndex:
         return [IndexAnswer(_article_hits(answer.hits[:limit], cards), answer.confidence,
                             answer.declined)
                 for answer, (_, limit) in zip(answers, asked, strict=True)]
+
+
+    async def find(self, factory: Factory, query: str, *, limit: int = 100) -> Found:
+        """Like `search`, judged by the engine's confidence decision: declined (no hits)
+        when the best is below it; otherwise the hits holding at least MIN_SHARE of the
+        score (blended scores behave like probabilities over the articles, so the long
+        tail of near-zero hits is not a match and is not counted)."""
+        answer = await self.answer(factory, query, limit=limit)
+        if answer.declined:
+            return Found([], True)
+        hits = [h for h in answer.hits if h.score >= MIN_SHARE]
+        return Found(hits, not hits)
 
 
 def _article_hits(hits: Sequence[Hit], cards: Cards) -> list[ArticleHit]:

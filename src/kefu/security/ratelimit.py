@@ -72,4 +72,5 @@ class RedisRateLimiter:
 
 async def enforce(limiter: RateLimiter, key: str, *, limit: int, window_seconds: int) -> None:
     if not await limiter.hit(key, limit=limit, window_seconds=window_seconds):
-        raise RateLimited()
+        # The sliding window forgets a hit within one window: a safe upper bound.
+        raise RateLimited(retry_after=window_seconds)

@@ -64,7 +64,7 @@ def _escape_like(text: str) -> str:
 def _apply_search(query: Select[Ticket], text: str) -> Select[Ticket]:
     """Reference, any address of the customer (email, UID, a channel's user id) and TxID
     match exactly; anything else searches the text."""
-    text = text.strip()[:200]
+    text = text.replace("\x00", "").strip()[:200]  # PostgreSQL text cannot hold NUL
     if not text:
         return query
     pattern = f"%{_escape_like(text)}%"
@@ -157,6 +157,7 @@ def ticket_read(ticket: Ticket) -> TicketRead:
         identity_kind=ticket.identity_kind,
         identity_value=ticket.identity_value,
         team=ticket.team.slug if ticket.team else None,
+        assignee_id=ticket.assignee_id,
         assignee_email=ticket.assignee.email if ticket.assignee else None,
         contact_email=ticket.customer.email,
         uid=ticket.uid,

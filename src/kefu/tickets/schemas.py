@@ -44,11 +44,23 @@ class ApiTicketCreate(TicketFields):
     external_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
 
 
+# Never NUL (PostgreSQL text cannot hold it): refused as input, not a server error.
+AgentEmail = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                              max_length=254, pattern=r"^[^\x00]+$")]
+TeamSlug = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32,
+                                            pattern=r"^[A-Za-z0-9-]*$")]
+
+
 class TicketUpdate(StrictInput):
+    """An agent's edit. The assignee is named by agent id, or by the exact email of an
+    existing agent: never validated for deliverability (internal domains such as
+    `@kefu.local` are real agents' addresses)."""
+
     status: Status | None = None
     priority: Priority | None = None
-    team: str | None = None
-    assignee_email: EmailStr | None = None
+    team: TeamSlug | None = None
+    assignee_id: int | None = Field(default=None, gt=0, lt=2**31)
+    assignee_email: AgentEmail | None = None
     unassign: bool = False
 
 
@@ -91,6 +103,7 @@ class TicketRead(BaseModel):
     identity_kind: str | None  # the customer's address the ticket came by
     identity_value: str | None
     team: str | None
+    assignee_id: int | None = None
     assignee_email: str | None
     contact_email: str | None
     uid: str | None

@@ -1,5 +1,7 @@
 """The admin area: agents, teams and roles, API tokens, audit log, mail log, jobs."""
 
+from collections.abc import Sequence
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
@@ -141,7 +143,21 @@ async def audit_page(request: Request, db: DbSession, lang: Lang, admin: AdminAg
                              .offset((page - 1) * AUDIT_PAGE).limit(AUDIT_PAGE))).scalars().all()
     return render(request, "admin/audit.html", lang, {
         "agent": admin, "entries": rows, "action": action, "page": page,
-        "has_more": page * AUDIT_PAGE < total})
+        "has_more": page * AUDIT_PAGE < total, "agent_names": await _agent_names(db, rows)})
+
+
+async def _agent_names(db: DbSession, rows: Sequence[AuditEntry]) -> dict[str, str]:
+    """Agent id (as the log stores it, a string) -> name, for actors, targets and assignees."""
+    ids: set[int] = set()
+    for row in rows:
+        for kind, value in ((row.actor_type, row.actor_id), (row.target_type, row.target_id),
+                            ("agent", (row.detail or {}).get("assignee_id"))):
+            if kind == "agent" and value is not None and str(value).isdigit():
+                ids.add(int(value))
+    if not ids:
+        return {}
+    found = await db.execute(select(Agent.id, Agent.name).where(Agent.id.in_(ids)))
+    return {str(agent_id): name for agent_id, name in found.all()}
 
 
 @router.get("/mail")

@@ -3,19 +3,26 @@ read at import time, so tests build as many differently-configured apps as they 
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kefu import job_handlers  # noqa: F401  (every job kind gets its handler)
+from kefu.accounts import sessions
+from kefu.accounts.models import Agent
 from kefu.core import jobs
 from kefu.core.db import make_engine, make_session_factory
-from kefu.core.errors import KefuError
-from kefu.core.i18n import negotiate
+from kefu.core.errors import KefuError, RateLimited
 from kefu.core.settings import Settings
 from kefu.security.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from kefu.tickets.files import FileStore
@@ -27,16 +34,18 @@ from kefu.web import (
     auth_pages,
     console_pages,
     console_security_pages,
+    console_work_pages,
     guard_api,
     help_pages,
     kb_admin_pages,
     live,
+    macro_pages,
     portal_pages,
     security_pages,
     totp_pages,
     verify_pages,
 )
-from kefu.web.deps import LoginRequired
+from kefu.web.deps import LoginRequired, cookie_name, get_lang
 from kefu.web.middleware import SecurityHeaders
 from kefu.web.templating import render
 
@@ -77,16 +86,23 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     app.state.file_store = FileStore(settings.attachments_dir)
     app.state.rate_limiter = _limiter(settings)
     app.state.bus = live.make_bus(settings)  # started by the lifespan or the first client
-    app.add_middleware(SecurityHeaders, hsts=settings.cookie_secure)
+    app.add_middleware(SecurityHeaders, hsts=settings.cookie_secure,
+                       trusted_proxies=settings.trusted_proxies)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # The REST API first: routes are matched in order, and integrators' calls are the
     # busiest; no page path starts with /api/, so the order changes nothing else.
     for module in (api_tickets, guard_api, auth_pages, totp_pages, agent_account_pages,
-                   portal_pages, console_pages, admin_pages, console_security_pages,
-                   attachments, help_pages, kb_admin_pages, verify_pages, security_pages,
-                   live):
+                   portal_pages, console_pages, console_work_pages, macro_pages, admin_pages,
+                   console_security_pages, attachments, help_pages, kb_admin_pages,
+                   verify_pages, security_pages, live):
         app.include_router(module.router)
     _install_error_handlers(app)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        # Browsers ask for /favicon.ico whatever the page links; one SVG serves both.
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml",
+                            headers={"cache-control": "public, max-age=86400"})
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -104,14 +120,78 @@ def _wants_json(request: Request) -> bool:
         "accept", "")
 
 
+CONSOLE_AREAS = ("/console", "/admin")
+ECHO_CHARS = 200  # the most of a caller's input an error repeats back
+
+
+def _capped(value: object) -> object:
+    """`value` as an error may echo it: short values as they are, long ones cut."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if isinstance(value, str):
+        return value if len(value) <= ECHO_CHARS else value[:ECHO_CHARS] + "…"
+    text = json.dumps(jsonable_encoder(value), ensure_ascii=False, default=str)
+    return value if len(text) <= ECHO_CHARS else text[:ECHO_CHARS] + "…"
+
+
+def capped_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """Pydantic's error list with each echoed input cut to ECHO_CHARS: a 1 MB field
+    must not come back as a 1 MB error."""
+    capped = []
+    for error in errors[:50]:
+        item = dict(error)
+        if "input" in item:
+            item["input"] = _capped(item["input"])
+        if "ctx" in item:
+            item["ctx"] = {k: _capped(v) for k, v in dict(item["ctx"]).items()}
+        capped.append(jsonable_encoder(item))
+    return capped
+
+
+async def _signed_in_agent(request: Request) -> Agent | None:
+    """The agent behind the request's console cookie, if any (for the menu of an error page)."""
+    settings: Settings = request.app.state.settings
+    token = request.cookies.get(cookie_name(settings, "kefu_agent"))
+    if not token:
+        return None
+    async with request.app.state.session_factory() as db:
+        return await sessions.resolve_agent(db=db, token=token)
+
+
+async def error_page(request: Request, message: str, status_code: int) -> Response:
+    """An HTML error in the area it happened in: inside the console and the admin area it
+    keeps the console's menu (for a signed-in agent); elsewhere the customer's."""
+    lang = await get_lang(request)
+    if request.url.path.startswith(CONSOLE_AREAS):
+        return render(request, "console/error.html", lang,
+                      {"message": message, "agent": await _signed_in_agent(request)},
+                      status_code=status_code)
+    return render(request, "error.html", lang, {"message": message}, status_code=status_code)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KefuError)
     async def kefu_error(request: Request, exc: KefuError) -> Response:
         if _wants_json(request):
-            return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
-        lang = negotiate(request.headers.get("accept-language"))
-        return render(request, "error.html", lang, {"message": exc.message},
-                      status_code=exc.status_code)
+            response: Response = JSONResponse({"detail": exc.message},
+                                              status_code=exc.status_code)
+        else:
+            response = await error_page(request, exc.message, exc.status_code)
+        if isinstance(exc, RateLimited):
+            response.headers["retry-after"] = str(exc.retry_after)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        return JSONResponse({"detail": capped_errors(exc.errors())}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # Unknown paths and methods: a page for people, the usual JSON for programs.
+        if _wants_json(request) or exc.status_code not in (404, 405):
+            return await http_exception_handler(request, exc)
+        message = "Not found." if exc.status_code == 404 else "Invalid request."
+        return await error_page(request, message, exc.status_code)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:

@@ -8,10 +8,12 @@ from sqlalchemy import select
 from kefu.accounts import service as accounts
 from kefu.accounts.models import Agent
 from kefu.core.errors import InvalidInput, KefuError
+from kefu.macros import service as macros
 from kefu.security.content import SecretRequestBlocked
 from kefu.tickets import feed, queries
 from kefu.tickets import service as tickets
 from kefu.tickets.access import access_ticket_for_agent
+from kefu.tickets.customer_context import customer_context
 from kefu.tickets.files import check_uploads
 from kefu.tickets.models import Priority, Status
 from kefu.tickets.schemas import TicketUpdate
@@ -26,7 +28,8 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/console")
 async def inbox(request: Request, db: DbSession, lang: Lang, agent: CurrentAgent,
-                view: str = "all_open", q: str = "", page: int = 1) -> Response:
+                view: str = "all_open", q: str = "", page: int = 1, notice: str = "",
+                bulk_done: str = "", bulk_failed: str = "") -> Response:
     try:
         chosen = queries.View(view)
     except ValueError:
@@ -34,16 +37,29 @@ async def inbox(request: Request, db: DbSession, lang: Lang, agent: CurrentAgent
     result = await queries.agent_inbox(db=db, agent=agent, view=chosen, search=q, page=page)
     return render(request, "console/inbox.html", lang, {
         "agent": agent, "page": result, "view": chosen.value, "views": list(queries.View),
-        "q": q, "live_since": await feed.latest_id(db),
+        "q": q, "notice": notice, "live_since": await feed.latest_id(db),
+        "bulk_done": int(bulk_done) if bulk_done.isdigit() and len(bulk_done) < 6 else None,
+        "bulk_failed": [r for r in bulk_failed.split(",") if r][:MAX_LISTED_FAILED],
+        "teams": await accounts.list_teams(db=db), "agents": await _active_agents(db),
+        "statuses": list(Status), "priorities": list(Priority),
     })
+
+
+MAX_LISTED_FAILED = 100
+
+
+async def _active_agents(db: DbSession) -> list[Agent]:
+    rows = await db.execute(select(Agent).where(Agent.active.is_(True)).order_by(Agent.name))
+    return list(rows.scalars().all())
 
 
 async def _ticket_context(db: DbSession, agent: Agent, reference: str) -> dict[str, object]:
     ticket = await access_ticket_for_agent(db=db, agent=agent, reference=reference)
     detail = await queries.ticket_detail(db=db, ticket=ticket, include_internal=True)
-    agents = (await db.execute(select(Agent).where(Agent.active.is_(True))
-                               .order_by(Agent.name))).scalars().all()
-    return {"agent": agent, "ticket": detail, "teams": await accounts.list_teams(db=db),
+    agents = await _active_agents(db)
+    context = await customer_context(db=db, agent=agent, ticket=ticket)
+    return {"agent": agent, "ticket": detail, "customer_context": context,
+            "teams": await accounts.list_teams(db=db),
             "agents": agents, "statuses": list(Status), "priorities": list(Priority),
             "live_since": await feed.latest_id(db)}
 
@@ -59,7 +75,7 @@ async def ticket_page(request: Request, db: DbSession, lang: Lang, agent: Curren
 async def reply(request: Request, db: DbSession, settings: Settings, store: Store, lang: Lang,
                 agent: CurrentAgent, reference: str) -> Response:
     ticket = await access_ticket_for_agent(db=db, agent=agent, reference=reference)
-    form = await read_form(request, "body", "internal", "status")
+    form = await read_form(request, "body", "internal", "status", "macro_id")
     try:
         if not form["body"].strip():
             raise InvalidInput("Please write a message.")
@@ -68,6 +84,10 @@ async def reply(request: Request, db: DbSession, settings: Settings, store: Stor
         await tickets.add_agent_message(db=db, store=store, ticket=ticket, agent=agent,
                                         body=form["body"], internal=form["internal"] == "1",
                                         files=files)
+        if form["macro_id"].isdigit():
+            macro = await macros.access_macro_by_id(db=db, agent=agent,
+                                                    macro_id=int(form["macro_id"]))
+            await macros.apply_to_ticket(db=db, agent=agent, macro=macro, ticket=ticket)
         if form["status"]:
             await apply_update(db=db, ticket=ticket, agent=agent,
                                update=TicketUpdate(status=Status(form["status"])))
@@ -94,10 +114,11 @@ async def _rerender(request: Request, db: DbSession, lang: str, agent: Agent, re
 async def update(request: Request, db: DbSession, lang: Lang, agent: CurrentAgent,
                  reference: str) -> Response:
     ticket = await access_ticket_for_agent(db=db, agent=agent, reference=reference)
-    form = await read_form(request, "status", "priority", "team", "assignee_email")
+    form = await read_form(request, "status", "priority", "team", "assignee_id", "assignee_email")
     data = {k: v for k, v in form.items() if v}
-    if form["assignee_email"] == "-":
-        data.pop("assignee_email")
+    if "-" in (form["assignee_id"], form["assignee_email"]):  # the form's "nobody" choice
+        data.pop("assignee_id", None)
+        data.pop("assignee_email", None)
         data["unassign"] = "true"
     try:
         await apply_update(db=db, ticket=ticket, agent=agent,

@@ -38,6 +38,8 @@ router = APIRouter(include_in_schema=False, lifespan=_warm_index)
 FROM_TICKET_FORM = "ticket-form"
 VOTER_COOKIE = "kefu_hv"
 SUGGEST_LIMIT = 5
+SEARCH_PAGE = 10
+SEARCH_MAX = 100  # the engine's own cap on hits per query
 
 
 @dataclass(frozen=True)
@@ -133,9 +135,22 @@ async def help_vote(request: Request, db: DbSession, settings: Settings, slug: s
 
 
 @router.get("/help/search")
-async def help_search(request: Request, lang: Lang, q: str = "") -> Response:
-    results = await search_cards(request, q, lang, limit=20)
-    return render(request, "help/search.html", lang, {"q": q[:200], "results": results})
+async def help_search(request: Request, db: DbSession, lang: Lang, q: str = "",
+                      page: int = 1, per_page: int = SEARCH_PAGE) -> Response:
+    """Results the search is confident of, `per_page` a page; none below its decision,
+    then the popular articles (labelled as such) instead."""
+    found = await _index(request.app).find(request.app.state.session_factory, q,
+                                           limit=SEARCH_MAX)
+    per_page = min(max(1, per_page), SEARCH_MAX)
+    pages = max(1, -(-len(found.hits) // per_page))
+    page = min(max(1, page), pages)
+    shown = found.hits[(page - 1) * per_page:page * per_page]
+    results = [_hit_card(h.card, lang, h.snippet) for h in shown]
+    popular = [card(a, lang) for a in await queries.hot_articles(db)] if not results else []
+    return render(request, "help/search.html", lang, {
+        "q": q[:200], "results": results, "total": len(found.hits), "page": page,
+        "pages": pages, "popular": popular,
+        "per_page": "" if per_page == SEARCH_PAGE else f"&per_page={per_page}"})
 
 
 def _json_card(item: Card, *, source: str = "") -> dict[str, Any]:

@@ -25,13 +25,32 @@ DEFAULTS = (
 )
 
 
+HSTS = ("strict-transport-security", "max-age=31536000; includeSubDomains")
+
+
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+    """`hsts`: always send HSTS (the site's base URL is https). `trusted_proxies`: peers
+    whose `X-Forwarded-Proto: https` marks a request as having arrived over TLS, which
+    then gets HSTS too; the header from anyone else is ignored (a client can forge it)."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool, trusted_proxies: str = "") -> None:
         self.app = app
-        self.defaults = DEFAULTS + (
-            (("strict-transport-security", "max-age=31536000; includeSubDomains"),)
-            if hsts else ()
-        )
+        self.defaults = DEFAULTS + ((HSTS,) if hsts else ())
+        self.secure_defaults = (*DEFAULTS, HSTS)
+        self.trusted = frozenset(trusted_proxies.split())
+
+    def _over_tls(self, scope: Scope) -> bool:
+        if scope.get("scheme") == "https":
+            return True
+        if not self.trusted:
+            return False
+        client = scope.get("client")
+        peer = client[0] if client else ""
+        if "*" not in self.trusted and peer not in self.trusted:
+            return False
+        proto = Headers(scope=scope).get("x-forwarded-proto", "")
+        # A chain of proxies appends: the first entry is what the client used.
+        return proto.split(",")[0].strip().lower() == "https"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -43,10 +62,12 @@ class SecurityHeaders:
             await response(scope, receive, send)
             return
 
+        defaults = self.secure_defaults if self._over_tls(scope) else self.defaults
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in self.defaults:
+                for name, value in defaults:
                     if name not in headers:  # a route's own policy (attachments, embed) wins
                         headers[name] = value
             await send(message)

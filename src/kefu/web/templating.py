@@ -7,7 +7,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from kefu.core.i18n import LANGUAGES, translate
+from kefu.core.i18n import LANGUAGES, ngettext, translate
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -15,6 +15,7 @@ STATUS_LABELS = {
     "new": "New", "open": "Open", "pending_customer": "Waiting on customer",
     "resolved": "Resolved", "closed": "Closed",
 }
+PRIORITY_LABELS = {"low": "Low", "normal": "Normal", "high": "High", "urgent": "Urgent"}
 CATEGORY_LABELS = {
     "account": "Account", "trading": "Trading", "deposit_withdrawal": "Deposit & withdrawal",
     "security": "Security", "api": "API", "compliance": "Compliance & KYC",
@@ -34,13 +35,18 @@ def render(
         text = translate(lang, message)
         return text % values if values else text
 
+    def plural(singular: str, plural_form: str, n: int, **values: Any) -> str:
+        return ngettext(lang, singular, plural_form, n) % {"n": n, **values}
+
     base = {
         "_": gettext,
+        "ngettext": plural,
         "lang": lang,
         "languages": LANGUAGES,
         "status_label": lambda s: gettext(STATUS_LABELS.get(s) or s),
         "category_label": lambda c: gettext(CATEGORY_LABELS.get(c) or c),
         "channel_label": lambda c: gettext(CHANNEL_LABELS.get(c) or c),
+        "priority_label": lambda p: gettext(PRIORITY_LABELS.get(p) or p),
         "path": request.url.path,
     }
     return templates.TemplateResponse(

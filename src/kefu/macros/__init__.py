@@ -1,0 +1,1 @@
+"""Canned responses (macros): one store for tickets and, later, chat."""
