@@ -9,9 +9,10 @@ from kefu.kb import models as kb_models
 from kefu.security import audit
 from kefu.security import channels as channels_models
 from kefu.tickets import models as tickets_models
+from kefu.triage import models as triage_models
 
 metadata = Base.metadata
 __all__ = [
     "accounts_models", "audit", "channels_models", "contacts_models", "exchange_models",
-    "jobs", "kb_models", "metadata", "tickets_models",
+    "jobs", "kb_models", "metadata", "tickets_models", "triage_models",
 ]

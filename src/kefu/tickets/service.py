@@ -44,6 +44,8 @@ from kefu.tickets.models import (
 from kefu.tickets.queries import attachment_read
 from kefu.tickets.schemas import MessageRead, TicketDetail, TicketFields
 from kefu.tickets.writes import NewTicketRows, insert_new_ticket
+from kefu.triage.chain.extract import extract_facts
+from kefu.triage.facts import add_reply_facts, record_new_ticket_facts
 from kefu.triage.incidents import is_security_incident
 
 TICKET_CREATED = "ticket.created"
@@ -53,7 +55,7 @@ TICKET_MESSAGE = "ticket.message"
 ROUTES: dict[Category, tuple[str, Priority]] = {
     Category.ACCOUNT: ("general", Priority.NORMAL),
     Category.TRADING: ("general", Priority.NORMAL),
-    Category.DEPOSIT_WITHDRAWAL: ("general", Priority.NORMAL),
+    Category.DEPOSIT_WITHDRAWAL: ("deposits", Priority.NORMAL),
     Category.SECURITY: ("security", Priority.URGENT),
     Category.API: ("api", Priority.NORMAL),
     Category.COMPLIANCE: ("compliance", Priority.NORMAL),
@@ -139,6 +141,9 @@ async def create_ticket(
         db, NewTicketRows(ticket, team_slug, message, tuple(audits), job, new_customer))
     if written is None:
         raise ContactTaken()
+    # From the stored (guarded) text: a hex masked as a key is never a fact.
+    await record_new_ticket_facts(db, written.ticket_id, extract_facts(
+        f"{subject.text}\n{description.text}", txid_field=ticket["txid"]))
     attachments = (await _store_files(db, store, written.ticket_id, written.message_id, files)
                    if isinstance(db, AsyncSession) else [])
     if job is not None:
@@ -270,6 +275,7 @@ async def add_customer_reply(
     cleaned = clean_inbound(db, body, where="ticket")
     await _add_message(db, store, ticket, Author.of_customer(customer), cleaned.text,
                        internal=False, files=files)
+    await add_reply_facts(db, ticket.id, cleaned.text)
     if cleaned.severe:
         await _raise_to_security(db, ticket)
     if ticket.status in (Status.PENDING_CUSTOMER, Status.RESOLVED):

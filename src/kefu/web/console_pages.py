@@ -16,6 +16,7 @@ from kefu.tickets.files import check_uploads
 from kefu.tickets.models import Priority, Status
 from kefu.tickets.schemas import TicketUpdate
 from kefu.tickets.workflow import apply_update
+from kefu.triage.facts import facts_context
 from kefu.web.blocked import record_blocked
 from kefu.web.deps import CurrentAgent, DbSession, Lang, Settings, Store, rollback
 from kefu.web.forms import read_form, read_uploads
@@ -44,7 +45,8 @@ async def _ticket_context(db: DbSession, agent: Agent, reference: str) -> dict[s
     agents = (await db.execute(select(Agent).where(Agent.active.is_(True))
                                .order_by(Agent.name))).scalars().all()
     return {"agent": agent, "ticket": detail, "teams": await accounts.list_teams(db=db),
-            "agents": agents, "statuses": list(Status), "priorities": list(Priority)}
+            "agents": agents, "statuses": list(Status), "priorities": list(Priority),
+            **await facts_context(db, ticket)}
 
 
 @router.get("/console/tickets/{reference}")
