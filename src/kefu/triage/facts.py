@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.core.clock import utcnow
 from kefu.core.driver import Database, Direct, first
-from kefu.tickets.models import Ticket
 from kefu.triage.chain.extract import (
     FLAG_TEXT,
     Fact,
@@ -138,7 +137,7 @@ class FlagLine:
 class FactsView:
     lines: tuple[FactLine, ...]
     flags: tuple[FlagLine, ...]
-    lookups: tuple[str, ...]  # TxIDs and order ids the exchange can be asked about
+    lookups: tuple[tuple[str, str], ...]  # (kind, value): what the exchange can be asked
 
 
 def _view(facts: list[Fact], flags: list[Flag]) -> FactsView:
@@ -147,7 +146,7 @@ def _view(facts: list[Fact], flags: list[Flag]) -> FactsView:
         for kind in KIND_ORDER if any(f.kind == kind for f in facts))
     flag_lines = tuple(FlagLine(g.code, FLAG_TEXT[g.code], g.subject, g.detail)
                        for g in flags if g.code in FLAG_TEXT)
-    lookups = tuple(f.value for f in facts if f.kind in ("txid", "order_id"))
+    lookups = tuple((f.kind, f.value) for f in facts if f.kind in ("txid", "order_id"))
     return FactsView(lines, flag_lines, lookups)
 
 
@@ -163,8 +162,3 @@ async def facts_view(db: AsyncSession, *, ticket_id: int, subject: str, descript
     flags = [Flag(r.flag or "", r.value, r.detail or "") for r in rows if r.kind == "flag"]
     return _view(facts, flags)
 
-
-async def facts_context(db: AsyncSession, ticket: Ticket) -> dict[str, Any]:
-    """What the ticket pages' facts include (`_ticket_facts.html`) needs."""
-    return {"facts": await facts_view(db, ticket_id=ticket.id, subject=ticket.subject,
-                                      description=ticket.description, txid=ticket.txid)}

@@ -16,11 +16,11 @@ from kefu.tickets.files import check_uploads
 from kefu.tickets.models import Priority, Status
 from kefu.tickets.schemas import TicketUpdate
 from kefu.tickets.workflow import apply_update
-from kefu.triage.facts import facts_context
 from kefu.web.blocked import record_blocked
 from kefu.web.deps import CurrentAgent, DbSession, Lang, Settings, Store, rollback
 from kefu.web.forms import read_form, read_uploads
 from kefu.web.templating import render
+from kefu.web.ticket_facts_pages import agent_facts_context
 
 router = APIRouter(include_in_schema=False)
 
@@ -46,7 +46,7 @@ async def _ticket_context(db: DbSession, agent: Agent, reference: str) -> dict[s
                                .order_by(Agent.name))).scalars().all()
     return {"agent": agent, "ticket": detail, "teams": await accounts.list_teams(db=db),
             "agents": agents, "statuses": list(Status), "priorities": list(Priority),
-            **await facts_context(db, ticket)}
+            **await agent_facts_context(db, ticket)}
 
 
 @router.get("/console/tickets/{reference}")
