@@ -3,7 +3,7 @@
 import random
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from kefu.security.guard import MASKS, mask_secrets
@@ -111,3 +111,21 @@ def test_generated_sets_meet_the_targets_on_a_fresh_seed() -> None:
 def test_messages_are_generated_from_the_seed() -> None:
     assert tx_messages(5, per_template=2) == tx_messages(5, per_template=2)
     assert tx_messages(5, per_template=2) != tx_messages(6, per_template=2)
+
+
+def test_a_key_word_far_away_does_not_take_a_hash_with_context() -> None:
+    rng = random.Random(21)
+    tx, key = rng.randbytes(32).hex(), rng.randbytes(32).hex()
+    text = (f"deposit not credited 0x{tx} on ERC20, sent 250 USDT yesterday\n"
+            f"support asked for my wallet, my private key is {key}")
+    result = mask_secrets(text)
+    assert tx in result.text and key not in result.text
+
+
+@given(hex64, hex64, st.sampled_from(["\n", "，", " and ", ". "]))
+def test_a_label_that_introduces_the_next_value_is_not_about_the_hash(
+        tx: str, key: str, joint: str) -> None:
+    assume(tx != key)
+    result = mask_secrets(f"我的提现一直没到 {tx} 帮忙查一下{joint}我的私钥是 0x{key}")
+    assert tx in result.text and key not in result.text
+    assert "private_key" in mask_secrets(f"{tx} is my private key").kinds

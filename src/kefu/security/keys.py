@@ -47,6 +47,9 @@ _TX_CONTEXT = re.compile(
     r"|充值|充币|提现|提币|转|到账|入账|交易|打币|汇款|未到|没到|没有到|网络|链|地址|显示"
 )
 _LONG_TOKEN = re.compile(r"[a-z0-9]{20,}")
+_SENTENCE_END = re.compile(r"[\n。！？!?]|\.\s")
+# A label followed closely by a long value introduces that value.
+_NEXT_VALUE = re.compile(r"[^a-z0-9\n]{0,12}[a-z0-9]{20}")
 _LABEL_WINDOW = 80
 _AFTER_WINDOW = 40
 _CONTEXT_LIMIT = 4000
@@ -56,6 +59,21 @@ def _blank_tokens(text: str) -> str:
     """Long letter-digit runs (hashes, addresses, ids) blanked, same length: "key" or
     "tx" inside a base58 address is no label."""
     return _LONG_TOKEN.sub(lambda m: " " * len(m[0]), text)
+
+
+def _after_window(lower: str, end: int) -> str:
+    """The words after the hex that may still be about it: up to the end of its sentence
+    or line, and without a label that introduces the NEXT value ("…{tx}, 我的私钥是 {key}"
+    names the key, not the hash)."""
+    window = lower[end : end + _AFTER_WINDOW]
+    stop = _SENTENCE_END.search(window)
+    if stop is not None:
+        window = window[: stop.start()]
+    for label in _KEY_LABEL.finditer(window):
+        if _NEXT_VALUE.match(lower, label.end()):
+            window = window[: label.start()]
+            break
+    return _blank_tokens(window)
 
 
 def _nearest(pattern: re.Pattern[str], before: str, after: str) -> int | None:
@@ -71,22 +89,23 @@ def is_transaction_hash(text: str, start: int, end: int) -> bool:
     """Whether the 64-hex at [start, end) of `text` reads as a transaction hash.
 
     The label nearest to it decides (a key label wins a tie). With no label next to it,
-    the message decides: any key word anywhere keeps it a key; otherwise transaction
-    context (deposit, withdrawal, a network, a coin, 充值, 提现 ...) makes it a TxID.
-    With neither it stays a key, as a bare 64-hex always was.
+    the nearest word in the message decides: a key word keeps it a key; transaction
+    context (deposit, withdrawal, a network, a coin, 充值, 提现 ...) makes it a TxID, so a
+    hash and a key in one message are told apart. With neither it stays a key, as a
+    bare 64-hex always was.
     """
     lower = text.lower() if len(text.lower()) == len(text) else text
     before = _blank_tokens(lower[max(0, start - _LABEL_WINDOW) : start])
-    after = _blank_tokens(lower[end : end + _AFTER_WINDOW])
+    after = _after_window(lower, end)
     key = _nearest(_KEY_LABEL, before, after)
     tx = _nearest(_TX_LABEL, before, after)
     if key is not None or tx is not None:
         return key is None or (tx is not None and tx < key)
     head = _blank_tokens(lower[max(0, start - _CONTEXT_LIMIT) : start])
     tail = _blank_tokens(lower[end : end + _CONTEXT_LIMIT])
-    if _KEY_LABEL.search(head) or _KEY_LABEL.search(tail):
-        return False
-    return bool(_TX_CONTEXT.search(head) or _TX_CONTEXT.search(tail))
+    key = _nearest(_KEY_LABEL, head, tail)
+    tx = _nearest(_TX_CONTEXT, head, tail)
+    return tx is not None and (key is None or tx < key)
 
 
 _SECRET_LABEL = re.compile(

@@ -113,12 +113,15 @@ def create_fake_app(exchange: FakeExchange) -> Starlette:
         refusal = await _refuse(request, exchange)
         if refusal is not None:
             return refusal
+        direction = request.path_params["direction"]
+        if direction not in ("deposits", "withdrawals"):
+            return JSONResponse({"error": "not found"}, status_code=404)
         exchange.lookups += 1
         keys = [request.query_params.get(k, "") for k in ("txid", "order_id")]
         given = [k for k in keys if k]
         if len(given) != 1:
             return JSONResponse({"error": "give txid or order_id"}, status_code=400)
-        found = exchange.transfer(request.path_params["direction"].removesuffix("s"), given[0])
+        found = exchange.transfer(direction.removesuffix("s"), given[0])
         if found is None:
             return JSONResponse({"error": "not found"}, status_code=404)
         return JSONResponse(found.reply())
