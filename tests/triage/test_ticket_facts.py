@@ -86,3 +86,30 @@ async def test_api_ticket_facts_are_stored_and_searchable(desk: Desk) -> None:
     for query in (txid, tron):
         listing = (await api.get("/api/v1/tickets", params={"q": query})).json()
         assert [t["reference"] for t in listing["items"]] == [body["reference"]]
+
+
+async def test_facts_lost_after_the_ticket_committed_are_derived_again(desk: Desk) -> None:
+    # The direct path writes the facts in a statement of their own; if it is lost, the
+    # console still shows them, read again from the stored text.
+    from sqlalchemy import delete, select
+
+    from kefu.tickets.models import Ticket
+    from kefu.triage.models import TicketFact
+
+    txid, tron, _ = _values(3)
+    customer = await customer_client(desk)
+    reference = reference_from(await submit_ticket(
+        customer, subject="TRC20 deposit", txid="",
+        description=f"TRC20 deposit missing, hash {txid}, from {tron}"))
+    async with desk.app.state.session_factory() as db:
+        ticket_id = (await db.execute(select(Ticket.id).where(Ticket.reference == reference))
+                     ).scalar_one()
+        kinds = set((await db.execute(select(TicketFact.kind).where(
+            TicketFact.ticket_id == ticket_id))).scalars())
+        assert {"txid", "address", "network"} <= kinds
+        await db.execute(delete(TicketFact).where(TicketFact.ticket_id == ticket_id))
+        await db.commit()
+    page = (await (await agent_client(desk, team="deposits")).get(
+        f"/console/tickets/{reference}")).text
+    assert f'<code class="fact txid">{txid}</code>' in page
+    assert f'<code class="fact address">{tron}</code>' in page

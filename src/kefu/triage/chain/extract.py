@@ -55,9 +55,9 @@ _B58_ADDR = re.compile(_WORD_START + r"[13T][1-9A-HJ-NP-Za-km-z]{25,34}" + _WORD
 _BECH32_ADDR = re.compile(_WORD_START + r"(?:bc|BC|tb|TB)1[0-9A-Za-z]{8,87}" + _WORD_END)
 _SOL_SIG = re.compile(_WORD_START + r"[1-9A-HJ-NP-Za-km-z]{86,88}" + _WORD_END)
 _SOL_ADDR = re.compile(_WORD_START + r"[1-9A-HJ-NP-Za-km-z]{32,44}" + _WORD_END)
-_NETWORK = re.compile(
-    "|".join(sorted((re.escape(n) for n in NETWORKS), key=len, reverse=True)), re.IGNORECASE)
-_COIN = re.compile(_WORD_START + "(" + "|".join(COINS) + ")" + _WORD_END, re.IGNORECASE)
+# Matched on lower-cased text without IGNORECASE: several times faster on every create.
+_NETWORK = re.compile("|".join(sorted((re.escape(n) for n in NETWORKS), key=len, reverse=True)))
+_COIN = re.compile(r"(?<![a-z0-9])(" + "|".join(c.lower() for c in COINS) + r")(?![a-z0-9])")
 _AMOUNT = re.compile(
     r"(?<![A-Za-z0-9.,])(\d{1,3}(?:,\d{3})+(?:\.\d{1,18})?|\d{1,15}(?:\.\d{1,18})?)\s{0,2}"
     r"(" + "|".join(COINS) + ")" + _WORD_END, re.IGNORECASE)
@@ -127,8 +127,11 @@ def extract_facts(text: str, *, txid_field: str | None = None) -> Facts:
     if field_value:
         text = f"{text}\n{field_value}"
     found = _Found()
-    networks = _networks(text, found)
-    coins = _coins(text, found)
+    lower = text.lower()
+    if len(lower) != len(text):  # a rare length-changing lower-case: keep offsets aligned
+        lower = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    networks = _networks(text, lower, found)
+    coins = _coins(text, lower, found)
     families = {family for _, family in networks} or \
         {COIN_FAMILY[c] for c in coins if c in COIN_FAMILY}
     _addresses(text, found, families)
@@ -141,10 +144,10 @@ def extract_facts(text: str, *, txid_field: str | None = None) -> Facts:
     return Facts(tuple(found.facts), tuple(flags_for(found.facts)))
 
 
-def _networks(text: str, found: _Found) -> list[tuple[str, str]]:
+def _networks(text: str, lower: str, found: _Found) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
-    for m in _NETWORK.finditer(text):
-        name = m[0].lower()
+    for m in _NETWORK.finditer(lower):
+        name = m[0]
         # Short names are words only when standing alone ("ton" in "button" is not TON).
         if name.isascii() and not _standalone(text, m.start(), m.end()):
             continue
@@ -160,10 +163,11 @@ def _standalone(text: str, start: int, end: int) -> bool:
                 or (end < len(text) and text[end].isascii() and text[end].isalnum()))
 
 
-def _coins(text: str, found: _Found) -> list[str]:
+def _coins(text: str, lower: str, found: _Found) -> list[str]:
     out: list[str] = []
-    for m in _COIN.finditer(text):
-        if m[0] != m[0].upper() and m[0].lower() in ("op", "ton", "pol", "arb", "dot", "ada"):
+    for m in _COIN.finditer(lower):
+        written = text[m.start() : m.end()]
+        if written != written.upper() and m[1] in ("op", "ton", "pol", "arb", "dot", "ada"):
             continue  # English words in lower case, not tickers
         coin = m[1].upper()
         if coin not in out:
