@@ -86,6 +86,20 @@ async def test_api_ticket_facts_are_stored_and_searchable(desk: Desk) -> None:
     for query in (txid, tron):
         listing = (await api.get("/api/v1/tickets", params={"q": query})).json()
         assert [t["reference"] for t in listing["items"]] == [body["reference"]]
+    assert await _stored_facts(desk, body["reference"]) == {
+        ("txid", txid), ("address", tron), ("network", "TRC20")}
+
+
+async def _stored_facts(desk: Desk, reference: str) -> set[tuple[str, str]]:
+    from sqlalchemy import select
+
+    from kefu.tickets.models import Ticket
+    from kefu.triage.models import TicketFact
+
+    async with desk.app.state.session_factory() as db:
+        rows = await db.execute(select(TicketFact.kind, TicketFact.value).join(
+            Ticket, Ticket.id == TicketFact.ticket_id).where(Ticket.reference == reference))
+        return {(kind, value) for kind, value in rows.all()}
 
 
 async def test_facts_lost_after_the_ticket_committed_are_derived_again(desk: Desk) -> None:
