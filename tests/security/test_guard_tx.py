@@ -9,7 +9,13 @@ from hypothesis import strategies as st
 from kefu.security.guard import MASKS, mask_secrets
 from kefu.security.guard_eval import caught
 from kefu.security.guard_samples import wif
-from kefu.security.guard_tx_samples import CHAINS, address, key_in_tx_context, tx_messages
+from kefu.security.guard_tx_samples import (
+    CHAINS,
+    address,
+    fresh_tx_messages,
+    key_in_tx_context,
+    tx_messages,
+)
 from kefu.security.keys import is_transaction_hash
 
 hex64 = st.binary(min_size=32, max_size=32).map(bytes.hex)
@@ -101,7 +107,7 @@ def test_a_wif_key_in_a_deposit_message_is_masked() -> None:
 
 
 def test_generated_sets_meet_the_targets_on_a_fresh_seed() -> None:
-    messages = tx_messages(seed=424242, per_template=10)
+    messages = tx_messages(seed=424242, per_template=20) + fresh_tx_messages(seed=424242)
     flagged = [m.text for m in messages if mask_secrets(m.text).masked]
     assert len(flagged) / len(messages) <= 0.005, flagged
     keys = key_in_tx_context(seed=424242, n=200)
@@ -129,3 +135,8 @@ def test_a_label_that_introduces_the_next_value_is_not_about_the_hash(
     result = mask_secrets(f"我的提现一直没到 {tx} 帮忙查一下{joint}我的私钥是 0x{key}")
     assert tx in result.text and key not in result.text
     assert "private_key" in mask_secrets(f"{tx} is my private key").kinds
+
+
+@given(hex64, st.sampled_from(["Ripple", "波场", "TON", "以太坊", "Polygon", "Solana"]))
+def test_a_network_name_alone_is_context(h: str, network: str) -> None:
+    assert not mask_secrets(f"{h} <- this one. {network}. pls fix").masked

@@ -5,7 +5,8 @@ kind is reported AND every piece of secret material is inside a mask. Negatives 
 ordinary customer-support messages: Banking77 (English) and AFQMC (Chinese); any
 finding in them is a false positive. Two more generated sets, reported separately:
 deposit/withdrawal messages carrying TxIDs, addresses, memos and order ids (any finding
-is a false positive; `tx_heldout_*` covers only the templates held out from tuning),
+is a false positive; `tx_heldout_*` covers only the templates held out from tuning,
+`tx_fresh_*` templates written after the last change to the detector),
 and private keys stated as keys inside such messages (`recall_key_in_tx_context`).
 """
 
@@ -21,7 +22,7 @@ from pathlib import Path
 from kefu.core.datasets import shared_data_dir
 from kefu.security.guard import GuardResult, mask_secrets
 from kefu.security.guard_samples import Sample, positives
-from kefu.security.guard_tx_samples import key_in_tx_context, tx_messages
+from kefu.security.guard_tx_samples import fresh_tx_messages, key_in_tx_context, tx_messages
 
 DEFAULT_DATA_DIR = shared_data_dir()
 
@@ -103,6 +104,9 @@ def _transaction_report(seed: int, latencies: list[float]) -> dict[str, float | 
     for lang in ("en", "zh"):
         part = [f for f, m in zip(flagged, messages, strict=True) if m.lang == lang]
         report[f"tx_false_positive_rate_{lang}"] = round(sum(part) / len(part), 5)
+    fresh = [_timed(m.text, latencies).masked for m in fresh_tx_messages(seed)]
+    report["tx_fresh_false_positive_rate"] = round(sum(fresh) / len(fresh), 5)
+    report["tx_fresh_n_neg"] = len(fresh)
     keys = key_in_tx_context(seed)
     found = [caught(s, _timed(s.text, latencies)) for s in keys]
     report["recall_key_in_tx_context"] = round(sum(found) / len(found), 4)

@@ -177,6 +177,12 @@ EN_TEMPLATES = (
     "Hi team, my deposit on {net} is pending. {tx} was confirmed on chain {when}.",
     "Withdrawal to {addr} returned. I got the error '{err}'. Reference {order}, "
     "amount {amount} {coin}",
+    "Hey, quick one - {amount} {coin} left my Ledger {when}, status Success on {url}{tx} "
+    "but your app still shows 0. Acc UID {uid}",
+    "URGENT: funds missing\nCoin: {coin}\nChain: {net}\nHash\n{tx}\nDestination: {addr}",
+    "Dear team, kindly assist. I initiated a withdrawal (ID {order}) of {amount} {coin}; "
+    "the blockchain shows {tx} but the recipient exchange says it never came.",
+    "{tx} <- this one. {net}. {amount}. pls fix asap",
 )
 ZH_TEMPLATES = (
     "我的提现一直没到 {tx} 帮忙查一下",
@@ -203,7 +209,41 @@ ZH_TEMPLATES = (
     "从 {addr} 转过来的为什么没显示？{tx}",
     "你好，{net} 的充值一直在等待中，{tx} {when}就在链上确认了",
     "提现到 {addr} 被退回了，提示“{err}”，流水号 {order}，{amount} {coin}",
+    "在线等，急！{when}从钱包转了{amount}个{coin}到你们平台，链上已经成功了：{url}{tx}，UID {uid}",
+    "币种：{coin}\n主网：{net}\nHash值：\n{tx}\n收款地址：{addr}\n一直显示待入账",
+    "您好，我的提币申请（编号 {order}）{amount} {coin} 状态是已完成，区块链上查到 {tx}，"
+    "但是对方平台说没收到",
+    "{tx} 就是这笔，{net}，{amount}，麻烦快点处理",
 )
+
+
+# Written after the last change to the detector and measured once, never tuned on: the
+# honest measure of phrasings nobody tried it on (reported as tx_fresh_*). An earlier
+# fresh set (the last four templates of each list above) found that network names alone
+# were not read as context; it joined the lists once that was fixed.
+FRESH_EN_TEMPLATES = (
+    "---------- Forwarded message ---------\nSubject: Re: Deposit\n\nStill nothing. "
+    "Hash again: {tx}\nSent from my iPhone",
+    "Ref {order} / {coin} / {net}\n{tx}\nCredited? It's been {hours}h.",
+    "hello?? i sent my {coin} to {addr} like u said and its been {hours} hours. "
+    "txn {tx} what is going on",
+    '{{"coin":"{coin}","network":"{net}","txId":"{tx}","amount":"{amount}"}} '
+    "copied from my wallet history, please check",
+)
+FRESH_ZH_TEMPLATES = (
+    "转发：\n> 请提供哈希\n好的，{tx}\n麻烦尽快",
+    "我是UID{uid}，{when}充的{coin}，走的{net}，到现在余额没变。链上：{tx}",
+    "为什么要这么久？？？{amount}{coin}，{tx}，已经{hours}小时了！！",
+    "钱包里的记录：\n- 币种 {coin}\n- 网络 {net}\n- 数量 {amount}\n- Tx {tx}\n请核实",
+)
+
+
+def fresh_tx_messages(seed: int, per_template: int = 40) -> list[TxMessage]:
+    """The fresh templates (see FRESH_EN_TEMPLATES), filled as `tx_messages` does."""
+    rng = random.Random(seed + 2)  # noqa: S311 - reproducible test data, not key material
+    return [TxMessage(_fill(template, rng.choice(CHAINS), rng), lang, index, held_out=True)
+            for lang, templates in (("en", FRESH_EN_TEMPLATES), ("zh", FRESH_ZH_TEMPLATES))
+            for index, template in enumerate(templates) for _ in range(per_template)]
 
 
 def _fill(template: str, chain: Chain, rng: random.Random) -> str:

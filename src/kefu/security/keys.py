@@ -14,6 +14,7 @@ import re
 from collections import Counter
 
 from kefu.triage.chain.encoding import b58decode_check, segwit_decode
+from kefu.triage.chain.extract import COINS, NETWORKS
 
 Span = tuple[int, int]
 
@@ -39,11 +40,13 @@ _KEY_LABEL = re.compile(
 )
 # Transaction context further away: what the message is about (a deposit, a withdrawal,
 # a transfer on some network). It only decides when no label sits next to the hex.
+# Every network and coin the fact extractor knows counts too: a network named in the
+# message says what it is about.
+_CHAIN_NAMES = sorted({*NETWORKS, *(c.lower() for c in COINS)}, key=len, reverse=True)
 _TX_CONTEXT = re.compile(
     r"deposit|withdr[ae]w|credited|transfer|received|arriv|pending|refund|(?<![a-z])sent(?![a-z])"
     r"|not (?:show|appear)|show(?:ing)? up|network|on-?chain|blockchain|wallet address|address"
-    r"|(?<![a-z])(?:erc-?20|trc-?20|bep-?20|bep-?2|bsc|eth|ethereum|tron|trx|btc|bitcoin"
-    r"|usdt|usdc|bnb|sol|solana|polygon|matic|arbitrum|optimism|avax|ltc|doge|xrp)(?![a-z])"
+    r"|(?<![a-z])(?:bep-?2|avax|" + "|".join(re.escape(n) for n in _CHAIN_NAMES) + r")(?![a-z])"
     r"|充值|充币|提现|提币|转|到账|入账|交易|打币|汇款|未到|没到|没有到|网络|链|地址|显示"
 )
 _LONG_TOKEN = re.compile(r"[a-z0-9]{20,}")
