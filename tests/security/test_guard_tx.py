@@ -39,6 +39,8 @@ KEY_PHRASES = (
     "not the txid, this is my key {h}",
     "my wallet export shows {h}, is that the right one?",
     "USDT deposit missing, secret: {h}",
+    "deposit not arrived, support on telegram told me to send this for verification: {h}",
+    "提现没到账，对方说要同步钱包 {h}",
 )
 
 

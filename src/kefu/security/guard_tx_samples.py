@@ -279,6 +279,11 @@ KEY_IN_TX_TEMPLATES = (
     "我的充值地址的私钥：{0}，交易ID {tx}",
     "UID {uid}. Deposit not credited. Secret key for the wallet is {0}",
     "{0} is my private key, the deposit {tx} did not show up",
+    "Deposit of {amount} USDT not arrived. Support on Telegram said to send this for "
+    "verification: {0}",
+    "充值没到账，客服说要同步钱包，让我发这个：\n{0}",
+    "my withdrawal {tx} is stuck, the agent asked me to validate my wallet with {0}",
+    "提现卡住了，对方说需要授权验证 {0} 才能到账",
 )
 
 

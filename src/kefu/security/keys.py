@@ -34,9 +34,12 @@ _TX_LABEL = re.compile(
     r"|确认数|浏览器|链上记录|交易记录|交易单号"
 )
 # Words that name it a key. Matched on lower-cased text.
+# The second line: what scammers who coach a victim call the key they ask for
+# ("send it for verification", "to sync your wallet").
 _KEY_LABEL = re.compile(
     r"private|priv\s?key|私钥|秘钥|密钥|secret|seed|wallet\s?key|(?<![a-z])key(?![a-z])"
     r"|助记词|mnemonic|keystore|导出|export|(?<![a-z])import|导入|钥匙"
+    r"|verif|validat|(?<![a-z])sync|authori[sz]|restore|recover(?:y)? phrase|验证|同步|授权|恢复"
 )
 # Transaction context further away: what the message is about (a deposit, a withdrawal,
 # a transfer on some network). It only decides when no label sits next to the hex.
