@@ -66,9 +66,9 @@ async def transfer_status(request: Request, db: DbSession, settings: Settings,
     if (kind, value) not in facts.lookups or form["direction"] not in set(Direction):
         return RedirectResponse(f"{back}?transfer_error=unknown#ticket-facts", status_code=303)
     try:
-        await check_transfer(db=db, backend=backend_from_settings(settings), ticket=ticket,
-                             agent=agent, direction=Direction(form["direction"]), kind=kind,
-                             value=value)
+        await check_transfer(db=db, backend=backend_from_settings(settings),
+                             ticket_id=ticket.id, reference=ticket.reference, agent=agent,
+                             direction=Direction(form["direction"]), kind=kind, value=value)
         await db.commit()
     except ExchangeError as exc:
         await rollback(db, agent)

@@ -17,7 +17,6 @@ from kefu.core import events
 from kefu.core.clock import utcnow
 from kefu.integrations.exchange.base import Direction, ExchangeBackend, TransferInfo
 from kefu.security.audit import record
-from kefu.tickets.models import Ticket
 from kefu.triage.models import TransferCheck
 
 TRANSFER_CHECKED = "ticket.transfer_checked"
@@ -51,22 +50,23 @@ def guess_direction(text: str) -> Direction:
 
 
 async def check_transfer(
-    *, db: AsyncSession, backend: ExchangeBackend, ticket: Ticket, agent: Agent,
-    direction: Direction, kind: str, value: str,
+    *, db: AsyncSession, backend: ExchangeBackend, ticket_id: int, reference: str,
+    agent: Agent, direction: Direction, kind: str, value: str,
 ) -> TransferCheck:
     """Ask the exchange about the ticket's TxID (`kind` "txid") or order id ("order_id")
-    and store the answer. Exchange errors propagate (nothing is stored)."""
+    and store the answer. Exchange errors propagate (nothing is stored). The ticket comes
+    as its id and reference: integrations sit beside tickets, not above them."""
     info = await _ask(backend, direction, kind, value)
     check = TransferCheck(
-        ticket_id=ticket.id, direction=direction.value, lookup=value[:200], found=info.found,
+        ticket_id=ticket_id, direction=direction.value, lookup=value[:200], found=info.found,
         status=str(info.status)[:32], confirmations=info.confirmations,
         required_confirmations=info.required_confirmations, credited=info.credited,
         on_hold=info.on_hold, reason=info.reason, checked_by=agent.id, checked_at=utcnow())
     db.add(check)
     record(db, actor=("agent", agent.id), action=TRANSFER_CHECKED,
-           target=("ticket", ticket.reference),
+           target=("ticket", reference),
            detail={"direction": direction.value, "kind": kind, "status": check.status})
-    events.emit(db, TRANSFER_CHECKED, reference=ticket.reference, status=check.status)
+    events.emit(db, TRANSFER_CHECKED, reference=reference, status=check.status)
     return check
 
 
