@@ -52,7 +52,9 @@ _WORD_START = r"(?<![A-Za-z0-9])"
 _HEX_TX = re.compile(_WORD_START + r"(0[xX])?([0-9a-fA-F]{64})" + _WORD_END)
 _EVM_ADDR = re.compile(_WORD_START + r"0[xX][0-9a-fA-F]{40}" + _WORD_END)
 _B58_ADDR = re.compile(_WORD_START + r"[13T][1-9A-HJ-NP-Za-km-z]{25,34}" + _WORD_END)
-_BECH32_ADDR = re.compile(_WORD_START + r"(?:bc|BC|tb|TB)1[0-9A-Za-z]{8,87}" + _WORD_END)
+# bech32 is one case throughout: a mixed-case run ("TB1…" opening a TRON address) is not one.
+_BECH32_ADDR = re.compile(
+    _WORD_START + r"(?:(?:bc|tb)1[0-9a-z]{8,87}|(?:BC|TB)1[0-9A-Z]{8,87})" + _WORD_END)
 _SOL_SIG = re.compile(_WORD_START + r"[1-9A-HJ-NP-Za-km-z]{86,88}" + _WORD_END)
 _SOL_ADDR = re.compile(_WORD_START + r"[1-9A-HJ-NP-Za-km-z]{32,44}" + _WORD_END)
 # Matched on lower-cased text without IGNORECASE: several times faster on every create.
@@ -180,9 +182,6 @@ def _addresses(text: str, found: _Found, families: set[str]) -> None:
     for m in _EVM_ADDR.finditer(text):
         status = eip55_status(m[0])
         found.add(Fact("address", "0x" + m[0][2:], EVM, status), m.span())
-    for m in _BECH32_ADDR.finditer(text):
-        decoded = segwit_decode(m[0][:2].lower(), m[0].lower())
-        found.add(Fact("address", m[0], BTC, decoded is not None), m.span())
     for m in _B58_ADDR.finditer(text):
         if not found.free(m.span()) or m[0].isdigit():
             continue
@@ -193,6 +192,10 @@ def _addresses(text: str, found: _Found, families: set[str]) -> None:
         versions = (0x41,) if chain == TRON else (0x00, 0x05)
         ok = payload is not None and len(payload) == 21 and payload[0] in versions
         found.add(Fact("address", m[0], chain, ok), m.span())
+    for m in _BECH32_ADDR.finditer(text):
+        if found.free(m.span()):
+            decoded = segwit_decode(m[0][:2].lower(), m[0].lower())
+            found.add(Fact("address", m[0], BTC, decoded is not None), m.span())
     for m in _SOL_SIG.finditer(text):  # 86-88 base58 characters: nothing else is shaped so
         found.add(Fact("txid", m[0], SOL), m.span())
     if SOL in families:
