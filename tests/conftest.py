@@ -128,7 +128,7 @@ async def sso_customer_client(desk: Desk, uid: str) -> httpx.AsyncClient:
     return client
 
 
-async def make_agent(desk: Desk, *, role: Role = Role.AGENT, team: str = "general") -> str:
+async def make_agent(desk: Desk, *, role: Role = Role.AGENT, team: str = "deposits") -> str:
     email = unique_email(role.value)
     async with desk.app.state.session_factory() as db:
         team_row = await accounts.team_by_slug(db=db, slug=team)
@@ -138,7 +138,7 @@ async def make_agent(desk: Desk, *, role: Role = Role.AGENT, team: str = "genera
     return email
 
 
-async def agent_client(desk: Desk, *, role: Role = Role.AGENT, team: str = "general"
+async def agent_client(desk: Desk, *, role: Role = Role.AGENT, team: str = "deposits"
                        ) -> httpx.AsyncClient:
     email = await make_agent(desk, role=role, team=team)
     client = desk.client()

@@ -10,10 +10,11 @@ from kefu.macros import models as macros_models
 from kefu.security import channels as channels_models
 from kefu.tickets import feed as feed_models
 from kefu.tickets import models as tickets_models
+from kefu.triage import models as triage_models
 
 metadata = Base.metadata
 __all__ = [
     "accounts_models", "audit", "channels_models", "contacts_models", "exchange_models",
     "feed_models",
-    "jobs", "kb_models", "macros_models", "metadata", "tickets_models",
+    "jobs", "kb_models", "macros_models", "metadata", "tickets_models", "triage_models",
 ]

@@ -28,6 +28,7 @@ from kefu.core.tokens import digest, new_secret
 
 DEFAULT_TEAMS = (
     ("general", "General support", "综合客服"),
+    ("deposits", "Deposits & withdrawals", "充提团队"),
     ("security", "Security", "安全团队"),
     ("compliance", "Compliance & KYC", "合规与身份认证"),
     ("api", "API & technical", "API 技术支持"),

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from kefu.security.credentials import card_spans, otp_spans, passphrase_spans, password_spans
-from kefu.security.keys import api_secret_spans, private_key_spans
+from kefu.security.keys import api_secret_spans, private_key_spans, public_spans
 from kefu.security.normalize import has_invisible, normalise
 from kefu.security.outbound import OutboundVerdict, check_outbound
 from kefu.security.seed_phrase import chinese_seed_spans, english_seed_spans
@@ -100,12 +100,33 @@ _CASED: tuple[_Detector, ...] = (
 )
 
 
+# Kinds whose detectors read digits and labels, which a TxID or an address may hold by
+# chance ("…2fa3429…" is no 2FA code): a finding of these inside a public value is dropped.
+_SHORT_KINDS = frozenset({"otp_code", "card_number", "api_secret"})
+
+
 def _detect(text: str, lower: str) -> list[tuple[str, int, int]]:
     """(kind, start, end) in normalised coordinates, unmerged."""
     found = [("seed_phrase", s, e) for s, e in english_seed_spans(lower)]
     for kind, detector in _CASED:
         found += [(kind, s, e) for s, e in detector(text)]
+    # A code is a word of its own: digits glued to ASCII letters or digits ("D02fa3429f")
+    # are part of an id or a hash, never a 2FA code.
+    found = [(kind, s, e) for kind, s, e in found
+             if kind != "otp_code" or not (_glued(text, s - 1) or _glued(text, e))]
+    if any(kind in _SHORT_KINDS for kind, _, _ in found):
+        public = public_spans(text)
+        found = [(kind, s, e) for kind, s, e in found
+                 if kind not in _SHORT_KINDS or not _overlaps(s, e, public)]
     return found
+
+
+def _glued(text: str, index: int) -> bool:
+    return 0 <= index < len(text) and text[index].isascii() and text[index].isalnum()
+
+
+def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    return any(start < b and a < end for a, b in spans)
 
 
 def _merge(findings: list[Finding]) -> tuple[Finding, ...]:

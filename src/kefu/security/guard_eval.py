@@ -3,7 +3,11 @@
 Positives are generated (`guard_samples`); a positive counts as caught only when its
 kind is reported AND every piece of secret material is inside a mask. Negatives are
 ordinary customer-support messages: Banking77 (English) and AFQMC (Chinese); any
-finding in them is a false positive.
+finding in them is a false positive. Two more generated sets, reported separately:
+deposit/withdrawal messages carrying TxIDs, addresses, memos and order ids (any finding
+is a false positive; `tx_heldout_*` covers only the templates held out from tuning,
+`tx_fresh_*` templates written after the last change to the detector),
+and private keys stated as keys inside such messages (`recall_key_in_tx_context`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 from kefu.core.datasets import shared_data_dir
 from kefu.security.guard import GuardResult, mask_secrets
 from kefu.security.guard_samples import Sample, positives
+from kefu.security.guard_tx_samples import fresh_tx_messages, key_in_tx_context, tx_messages
 
 DEFAULT_DATA_DIR = shared_data_dir()
 
@@ -78,6 +83,34 @@ def evaluate_guard(data_dir: Path, *, seed: int = 7) -> dict[str, float | int]:
     }
     for kind in sorted(hits):
         report[f"recall_{kind}"] = round(sum(hits[kind]) / len(hits[kind]), 4)
+    report.update(_transaction_report(seed, latencies))
+    report["p95_ms"] = round(_p95(latencies), 3)
+    return report
+
+
+def _transaction_report(seed: int, latencies: list[float]) -> dict[str, float | int]:
+    """False positives on the TxID messages (all, held-out templates, per language) and
+    recall on keys stated as keys among them."""
+    messages = tx_messages(seed)
+    flagged = [_timed(m.text, latencies).masked for m in messages]
+    held = [f for f, m in zip(flagged, messages, strict=True) if m.held_out]
+    report: dict[str, float | int] = {
+        "tx_false_positive_rate": round(sum(flagged) / len(flagged), 5),
+        "tx_n_neg": len(flagged),
+        "tx_false_positives": sum(flagged),
+        "tx_heldout_false_positive_rate": round(sum(held) / len(held), 5),
+        "tx_heldout_n_neg": len(held),
+    }
+    for lang in ("en", "zh"):
+        part = [f for f, m in zip(flagged, messages, strict=True) if m.lang == lang]
+        report[f"tx_false_positive_rate_{lang}"] = round(sum(part) / len(part), 5)
+    fresh = [_timed(m.text, latencies).masked for m in fresh_tx_messages(seed)]
+    report["tx_fresh_false_positive_rate"] = round(sum(fresh) / len(fresh), 5)
+    report["tx_fresh_n_neg"] = len(fresh)
+    keys = key_in_tx_context(seed)
+    found = [caught(s, _timed(s.text, latencies)) for s in keys]
+    report["recall_key_in_tx_context"] = round(sum(found) / len(found), 4)
+    report["n_key_in_tx_context"] = len(found)
     return report
 
 

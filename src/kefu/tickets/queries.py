@@ -26,6 +26,7 @@ from kefu.tickets.schemas import (
     TicketPage,
     TicketRead,
 )
+from kefu.triage.facts import facts_matching
 
 MAX_PER_PAGE = 100
 
@@ -75,6 +76,7 @@ def _apply_search(query: Select[Ticket], text: str) -> Select[Ticket]:
             Ticket.reference == text.upper(),
             Ticket.uid == text,
             Ticket.txid == text,
+            Ticket.id.in_(facts_matching(text)),  # a TxID, address, order id ... exactly
             Ticket.customer_id.in_(contact_ids),
             Ticket.subject.ilike(pattern, escape="\\"),
             Ticket.description.ilike(pattern, escape="\\"),

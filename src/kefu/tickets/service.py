@@ -48,6 +48,8 @@ from kefu.tickets.models import (
 from kefu.tickets.queries import attachment_read
 from kefu.tickets.schemas import MessageRead, TicketDetail, TicketFields
 from kefu.tickets.writes import NewTicketRows, insert_new_ticket
+from kefu.triage.chain.extract import extract_facts
+from kefu.triage.facts import add_reply_facts, record_new_ticket_facts
 from kefu.triage.incidents import is_security_incident
 
 # Carried out by the adapter of the message's channel (`kefu.channels`): verbs here only
@@ -58,7 +60,7 @@ DELIVER_MESSAGE = "channel.deliver"
 ROUTES: dict[Category, tuple[str, Priority]] = {
     Category.ACCOUNT: ("general", Priority.NORMAL),
     Category.TRADING: ("general", Priority.NORMAL),
-    Category.DEPOSIT_WITHDRAWAL: ("general", Priority.NORMAL),
+    Category.DEPOSIT_WITHDRAWAL: ("deposits", Priority.NORMAL),
     Category.SECURITY: ("security", Priority.URGENT),
     Category.API: ("api", Priority.NORMAL),
     Category.COMPLIANCE: ("compliance", Priority.NORMAL),
@@ -172,6 +174,9 @@ async def create_ticket(
                           identities, feed_row))
     if written is None:
         raise ContactTaken()
+    # From the stored (guarded) text: a hex masked as a key is never a fact.
+    await record_new_ticket_facts(db, written.ticket_id, extract_facts(
+        f"{subject.text}\n{description.text}", txid_field=ticket["txid"]))
     attachments = (await _store_files(db, store, written.ticket_id, written.message_id, files)
                    if isinstance(db, AsyncSession) else [])
     if job is not None:
@@ -327,6 +332,7 @@ async def add_customer_reply(
     await _add_message(db, store, ticket, Author.of_customer(customer), cleaned.text,
                        direction=Direction.IN, channel=channel, files=files,
                        external_id=external_id)
+    await add_reply_facts(db, ticket.id, cleaned.text)
     if cleaned.severe:
         await _raise_to_security(db, ticket)
     if ticket.status in (Status.PENDING_CUSTOMER, Status.RESOLVED):

@@ -24,7 +24,7 @@ class DemoLogin:
 
 DEMO_AGENTS = (
     ("admin@kefu.local", "Demo Admin", Role.ADMIN, "general"),
-    ("agent@kefu.local", "Demo Agent", Role.AGENT, "general"),
+    ("agent@kefu.local", "Demo Agent", Role.AGENT, "deposits"),  # the busiest queue
     ("security@kefu.local", "Demo Security Agent", Role.AGENT, "security"),
 )
 

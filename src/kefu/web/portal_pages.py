@@ -31,6 +31,7 @@ from kefu.web.deps import (
 )
 from kefu.web.forms import read_form, read_uploads
 from kefu.web.templating import render
+from kefu.web.ticket_facts_pages import customer_facts_context
 
 router = APIRouter(include_in_schema=False)
 FORM_FIELDS = ("category", "subject", "description", "uid", "txid", "occurred_at", "platform",
@@ -132,6 +133,7 @@ async def ticket_page(request: Request, db: DbSession, lang: Lang, customer: Cur
         "can_rate": detail.status in (Status.RESOLVED, Status.CLOSED) and detail.rating is None,
         "created": request.query_params.get("created") == "1",
         "secret_warning": warning_for(request.query_params.get("masked", "").split(","), lang),
+        **await customer_facts_context(db, ticket),
     })
 
 

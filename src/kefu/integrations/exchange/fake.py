@@ -2,9 +2,12 @@
 
 It checks every signature (401 otherwise), honours Idempotency-Key (the same key and body
 answer the first response again; the same key with another body is refused), and can be
-told to answer 503 a few times (`fail_next`) to exercise the job retries.
+told to answer 503 a few times (`fail_next`) to exercise the job retries. Deposits and
+withdrawals are looked up by TxID or order id; with `auto_transfers` (the demo) every
+well-formed TxID exists, its state picked from the hash, so the demo has all of them.
 """
 
+import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field
@@ -29,6 +32,31 @@ class FakeAccount:
 
 
 @dataclass
+class FakeTransfer:
+    status: str  # a base.TransferStatus value
+    txid: str | None = None
+    order_id: str | None = None
+    confirmations: int | None = None
+    required_confirmations: int | None = None
+    credited: bool = False
+    on_hold: bool = False
+    reason: str | None = None
+
+    def reply(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+# The demo's states for auto transfers, one picked per hash.
+_DEMO_STATES = (
+    FakeTransfer("credited", confirmations=64, required_confirmations=12, credited=True),
+    FakeTransfer("confirming", confirmations=3, required_confirmations=12),
+    FakeTransfer("on_hold", confirmations=20, required_confirmations=12, on_hold=True,
+                 reason="missing_memo"),
+    FakeTransfer("failed", reason="wrong_network"),
+)
+
+
+@dataclass
 class FakeExchange:
     secret: str
     accounts: dict[str, FakeAccount] = field(default_factory=dict)
@@ -38,6 +66,25 @@ class FakeExchange:
     freezes_applied: int = 0
     bad_signatures: int = 0
     replies: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    # Keyed by TxID (lower case) and by order id.
+    deposits: dict[str, FakeTransfer] = field(default_factory=dict)
+    withdrawals: dict[str, FakeTransfer] = field(default_factory=dict)
+    auto_transfers: bool = False
+    lookups: int = 0
+
+    def add_transfer(self, direction: str, transfer: FakeTransfer) -> None:
+        book = self.deposits if direction == "deposit" else self.withdrawals
+        for key in (transfer.txid, transfer.order_id):
+            if key:
+                book[key.lower()] = transfer
+
+    def transfer(self, direction: str, key: str) -> FakeTransfer | None:
+        book = self.deposits if direction == "deposit" else self.withdrawals
+        found = book.get(key.lower())
+        if found is None and self.auto_transfers:
+            state = _DEMO_STATES[hashlib.sha256(key.lower().encode()).digest()[0] % 4]
+            found = FakeTransfer(**{**state.__dict__, "txid": key})
+        return found
 
     def account(self, uid: str) -> FakeAccount | None:
         if uid not in self.accounts and self.auto_accounts and valid_uid(uid):
@@ -62,8 +109,26 @@ def create_fake_app(exchange: FakeExchange) -> Starlette:
         return _freeze(exchange, request.path_params["uid"],
                        request.headers.get(signing.IDEMPOTENCY_HEADER, ""), await request.body())
 
+    async def transfer(request: Request) -> Response:
+        refusal = await _refuse(request, exchange)
+        if refusal is not None:
+            return refusal
+        direction = request.path_params["direction"]
+        if direction not in ("deposits", "withdrawals"):
+            return JSONResponse({"error": "not found"}, status_code=404)
+        exchange.lookups += 1
+        keys = [request.query_params.get(k, "") for k in ("txid", "order_id")]
+        given = [k for k in keys if k]
+        if len(given) != 1:
+            return JSONResponse({"error": "give txid or order_id"}, status_code=400)
+        found = exchange.transfer(direction.removesuffix("s"), given[0])
+        if found is None:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        return JSONResponse(found.reply())
+
     app = Starlette(routes=[Route("/v1/accounts/{uid}", lookup, methods=["GET"]),
-                            Route("/v1/accounts/{uid}/freeze", freeze, methods=["POST"])])
+                            Route("/v1/accounts/{uid}/freeze", freeze, methods=["POST"]),
+                            Route("/v1/{direction:str}", transfer, methods=["GET"])])
     app.state.exchange = exchange
     return app
 
@@ -125,6 +190,7 @@ class DevFakeExchangeMount:
             return
         fake = getattr(state, "fake_exchange_app", None)
         if fake is None:
-            fake = create_fake_app(FakeExchange(config.secret, auto_accounts=True))
+            fake = create_fake_app(FakeExchange(config.secret, auto_accounts=True,
+                                                auto_transfers=True))
             state.fake_exchange_app = fake  # type: ignore[union-attr]
         await fake(scope, receive, send)

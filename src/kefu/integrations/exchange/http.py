@@ -4,27 +4,43 @@ Endpoints (relative to the base URL):
   GET  /v1/accounts/{uid}         → 200 {uid, email_masked, kyc_level, status} | 404
   POST /v1/accounts/{uid}/freeze  {"reason": str} + Idempotency-Key
                                   → 200 {uid, status, reference, replayed}
-Every request carries X-Kefu-Timestamp and X-Kefu-Signature (see `signing`). There is no
-retry here: one call, one timeout; the jobs table does the retrying.
+  GET  /v1/deposits?txid=…  or  ?order_id=…      (and /v1/withdrawals the same)
+                                  → 200 {status, confirmations, required_confirmations,
+                                         credited, on_hold, reason, txid, order_id} | 404
+Every request carries X-Kefu-Timestamp and X-Kefu-Signature (see `signing`). The freeze
+is not retried here (one call, one timeout; the jobs table does the retrying, with its
+Idempotency-Key). Status lookups are answered while an agent waits, so they retry
+here: they are GETs, safe to repeat, tried up to LOOKUP_ATTEMPTS times on a transient
+failure with a short backoff, each try under the timeout, all under LOOKUP_BUDGET.
 """
 
+import asyncio
 import json
+import time
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
 from kefu.integrations.exchange import signing
 from kefu.integrations.exchange.base import (
     AccountInfo,
+    Direction,
     ExchangeNotConfigured,
     ExchangeRejected,
     ExchangeUnavailable,
     FreezeResult,
+    TransferInfo,
+    TransferStatus,
+    lookup_params,
     valid_uid,
 )
 from kefu.integrations.exchange.urls import UnsafeURL, check_base_url, check_resolved
 
 RETRYABLE_STATUS = {408, 425, 429}
+LOOKUP_ATTEMPTS = 3
+LOOKUP_BACKOFF = 0.2  # seconds before the 2nd try, doubled before the 3rd
+LOOKUP_BUDGET = 10.0  # seconds for all tries together: an agent is waiting
 
 
 class HttpExchangeBackend:
@@ -59,6 +75,41 @@ class HttpExchangeBackend:
         return FreezeResult(uid=str(data["uid"]), status=str(data["status"]),
                             reference=str(data["reference"]),
                             replayed=bool(data.get("replayed", False)))
+
+    async def deposit_status(self, *, txid: str | None = None,
+                             order_id: str | None = None) -> TransferInfo:
+        return await self._transfer(Direction.DEPOSIT, txid, order_id)
+
+    async def withdrawal_status(self, *, txid: str | None = None,
+                                order_id: str | None = None) -> TransferInfo:
+        return await self._transfer(Direction.WITHDRAWAL, txid, order_id)
+
+    async def _transfer(self, direction: Direction, txid: str | None,
+                        order_id: str | None) -> TransferInfo:
+        query = urlencode(lookup_params(txid, order_id))
+        response = await self._get_retried(f"/v1/{direction.value}s?{query}")
+        if response.status_code == 404:
+            return TransferInfo.not_found(direction)
+        return _transfer_info(direction, _json(_raise_for_status(response)))
+
+    async def _get_retried(self, path: str) -> httpx.Response:
+        """GET with retries on transient failures (timeouts, 5xx, 429): a read is safe
+        to repeat. Each try is signed afresh (the timestamp moves)."""
+        deadline = time.monotonic() + LOOKUP_BUDGET
+        for attempt in range(LOOKUP_ATTEMPTS):
+            try:
+                response = await self._send("GET", path, None, {})
+                if response.status_code < 500 and response.status_code not in RETRYABLE_STATUS:
+                    return response
+                failure: Exception = ExchangeUnavailable(
+                    f"exchange answered {response.status_code}")
+            except ExchangeUnavailable as exc:
+                failure = exc
+            pause = LOOKUP_BACKOFF * 2**attempt
+            if attempt + 1 == LOOKUP_ATTEMPTS or time.monotonic() + pause >= deadline:
+                raise failure
+            await asyncio.sleep(pause)
+        raise AssertionError("unreachable: the last try returns or raises")
 
     async def _send(self, method: str, path: str, payload: dict[str, Any] | None,
                     extra: dict[str, str]) -> httpx.Response:
@@ -95,6 +146,28 @@ def _raise_for_status(response: httpx.Response) -> httpx.Response:
         # The body is not echoed: it may hold account data we must not log.
         raise ExchangeRejected(f"exchange answered {code}")
     return response
+
+
+def _transfer_info(direction: Direction, data: dict[str, Any]) -> TransferInfo:
+    try:
+        status = TransferStatus(str(data["status"]))
+        return TransferInfo(
+            direction=direction, found=status != TransferStatus.NOT_FOUND, status=status,
+            confirmations=_optional_int(data.get("confirmations")),
+            required_confirmations=_optional_int(data.get("required_confirmations")),
+            credited=bool(data.get("credited", False)), on_hold=bool(data.get("on_hold", False)),
+            reason=_optional_text(data.get("reason")), txid=_optional_text(data.get("txid")),
+            order_id=_optional_text(data.get("order_id")))
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ExchangeUnavailable("exchange sent an unexpected transfer status") from exc
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else str(value)[:200]
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
