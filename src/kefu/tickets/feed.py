@@ -40,6 +40,9 @@ TICKET_CREATED = "ticket.created"
 TICKET_MESSAGE = "ticket.message"
 TICKET_UPDATED = "ticket.updated"
 FEED_EVENTS = frozenset({TICKET_CREATED, TICKET_MESSAGE, TICKET_UPDATED})
+# An agent viewing or typing in a ticket: told to the other consoles live, never recorded
+# (it is only true for a few seconds; a reconnecting console needs none of the old ones).
+TICKET_PRESENCE = "ticket.presence"
 
 # Ids come from a sequence and are drawn before commit, so two transactions can commit
 # out of id order: a browser that saw id 11 may later need 10. A replay therefore also

@@ -42,6 +42,7 @@ from kefu.core.settings import Settings
 from kefu.tickets import feed, queries
 from kefu.tickets.access import access_ticket_for_agent
 from kefu.web.deps import CurrentAgent, DbSession, Lang, cookie_name
+from kefu.web.forms import read_form
 from kefu.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -74,7 +75,7 @@ async def keep_feed_short(factory: async_sessionmaker[AsyncSession]) -> None:
 
 
 def make_bus(settings: Settings) -> buses.LocalBus:
-    return buses.make_bus(feed.FEED_EVENTS, redis_url=settings.redis_url,
+    return buses.make_bus(feed.FEED_EVENTS | {feed.TICKET_PRESENCE}, redis_url=settings.redis_url,
                           database_url=settings.database_url)
 
 
@@ -183,7 +184,29 @@ async def stream(request: Request) -> Response:
 
 def _frame(item: events.Event) -> str:
     body = {"name": item.name, **item.data}
-    return f"id: {item.id}\nevent: desk\ndata: {json.dumps(body, default=str)}\n\n"
+    # An event with no feed row (presence) has no id: the browser's Last-Event-ID stays
+    # the last recorded one, which is what a reconnect must resume after.
+    head = "" if item.id is None else f"id: {item.id}\n"
+    return f"{head}event: desk\ndata: {json.dumps(body, default=str)}\n\n"
+
+
+PRESENCE_STATES = frozenset({"viewing", "typing", "left"})
+
+
+@router.post("/console/tickets/{reference}/presence", status_code=204)
+async def presence(request: Request, db: DbSession, agent: CurrentAgent,
+                   reference: str) -> Response:
+    """This agent has the ticket open, is typing in it, or left it: the other agents with
+    it open are told (the collision notice). Nothing is stored."""
+    ticket = await access_ticket_for_agent(db=db, agent=agent, reference=reference)
+    state = (await read_form(request, "state"))["state"]
+    if state not in PRESENCE_STATES:
+        return _refuse(422, "state must be viewing, typing or left.")
+    events.publish(events.Event(feed.TICKET_PRESENCE, {
+        "reference": ticket.reference, "team_id": ticket.team_id,
+        "assignee_id": ticket.assignee_id, "agent_id": agent.id, "agent_name": agent.name,
+        "state": state}))
+    return Response(status_code=204)
 
 
 class _Sent:

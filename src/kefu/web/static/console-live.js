@@ -79,7 +79,72 @@
     });
   }
 
+  // The collision notice: who else has this ticket open, and who is typing in it.
+  var presence = document.querySelector(".live-presence");
+  var others = {};  // agent id -> {name, viewingUntil, typingUntil}
+  var VIEWING_MS = 45000, TYPING_MS = 8000, ANNOUNCE_MS = 20000, TYPING_EVERY_MS = 3000;
+  var GREETING_MS = 5000, lastGreeting = 0;
+
+  function showPresence() {
+    var now = Date.now(), typing = [], viewing = [];
+    Object.keys(others).forEach(function (id) {
+      var other = others[id];
+      if (other.typingUntil > now) { typing.push(other.name); }
+      else if (other.viewingUntil > now) { viewing.push(other.name); }
+      else { delete others[id]; }
+    });
+    var names = typing.length ? typing : viewing;
+    var template = presence.getAttribute(typing.length ? "data-typing" : "data-viewing");
+    presence.textContent = names.length ? template.replace("%(name)s", names.join(", ")) : "";
+    presence.hidden = !names.length;
+  }
+
+  function onPresence(event) {
+    if (String(event.agent_id) === presence.getAttribute("data-agent")) { return; }
+    var now = Date.now();
+    var known = others[event.agent_id];
+    var other = known || { viewingUntil: 0, typingUntil: 0 };
+    if (!known && event.state !== "left" && now - lastGreeting > GREETING_MS) {
+      lastGreeting = now;
+      announce("viewing");  // a newcomer learns of this page now, not at its next beat
+    }
+    other.name = event.agent_name;
+    if (event.state === "left") { other.viewingUntil = other.typingUntil = 0; }
+    else { other.viewingUntil = now + VIEWING_MS; }
+    if (event.state === "typing") { other.typingUntil = now + TYPING_MS; }
+    others[event.agent_id] = other;
+    showPresence();
+  }
+
+  function announce(state) {
+    var body = new URLSearchParams({ state: state });
+    var url = "/console/tickets/" + encodeURIComponent(thread.getAttribute("data-live-ticket")) +
+      "/presence";
+    if (state === "left" && navigator.sendBeacon) { navigator.sendBeacon(url, body); return; }
+    fetch(url, { method: "POST", body: body, credentials: "same-origin" }).catch(function () {});
+  }
+
+  if (thread && presence) {
+    var lastTyping = 0;
+    var box = document.querySelector("#reply textarea[name=body]");
+    if (box) {
+      box.addEventListener("input", function () {
+        if (Date.now() - lastTyping < TYPING_EVERY_MS) { return; }
+        lastTyping = Date.now();
+        announce("typing");
+      });
+    }
+    window.setInterval(function () { announce("viewing"); showPresence(); }, ANNOUNCE_MS);
+    window.addEventListener("pagehide", function () { announce("left"); });
+  }
+
   function handle(event) {
+    if (event.name === "ticket.presence") {
+      if (presence && thread && event.reference === thread.getAttribute("data-live-ticket")) {
+        onPresence(event);
+      }
+      return;
+    }
     if (inbox) {
       later(function () { return updateRow(event.reference); });
     } else if (event.reference === thread.getAttribute("data-live-ticket")) {
@@ -95,8 +160,11 @@
   var since = root.getAttribute("data-live-since");
   var source = new EventSource("/console/events" + (since ? "?since=" + since : ""));
   source.addEventListener("desk", function (message) {
-    if (!firstTime(message.lastEventId)) { return; }
-    handle(JSON.parse(message.data));
+    var event = JSON.parse(message.data);
+    // A presence event has no id of its own (lastEventId still names the last recorded
+    // event), so only recorded events are checked against those already seen.
+    if (event.name !== "ticket.presence" && !firstTime(message.lastEventId)) { return; }
+    handle(event);
   });
   source.addEventListener("reset", function () {
     // Too much was missed to replay: the page itself is the fresh state.
@@ -106,5 +174,7 @@
   document.documentElement.setAttribute("data-live", "connecting");
   source.addEventListener("open", function () {
     document.documentElement.setAttribute("data-live", "open");
+    // Said on every (re)connect, so the others learn of this page as soon as it listens.
+    if (thread && presence) { announce("viewing"); }
   });
 })();
