@@ -79,7 +79,7 @@ async def test_every_write_path_keeps_its_events(desk: Desk, heard: list[events.
 
 async def test_a_move_tells_the_team_it_left(desk: Desk, heard: list[events.Event]) -> None:
     customer = await customer_client(desk)
-    reference = reference_from(await submit_ticket(customer))  # general
+    reference = reference_from(await submit_ticket(customer))  # deposits
     supervisor = await agent_client(desk, role=Role.SUPERVISOR)
     response = await supervisor.post(f"/console/tickets/{reference}/update",
                                      data={"team": "compliance"})
@@ -88,7 +88,7 @@ async def test_a_move_tells_the_team_it_left(desk: Desk, heard: list[events.Even
     async with desk.app.state.session_factory() as db:
         teams = {t.slug: t.id for t in (await db.execute(select(Team))).scalars()}
     assert moved.data["team_id"] == teams["compliance"]
-    assert moved.data["was_team_id"] == teams["general"]
+    assert moved.data["was_team_id"] == teams["deposits"]
 
 
 async def test_a_refused_change_leaves_no_event(desk: Desk, heard: list[events.Event]) -> None:

@@ -87,3 +87,33 @@ def test_new_ticket_and_reply_appear_for_an_open_console(chromium_browser: Brows
     finally:
         customer.close()
         agent.close()
+
+
+def test_a_live_update_keeps_the_agents_selection(chromium_browser: Browser,
+                                                  kefu_server: Server) -> None:
+    """A row ticked for a bulk change stays ticked when an event re-renders it."""
+    base = kefu_server.base_url
+    customer = chromium_browser.new_context(locale="en-US")
+    agent = chromium_browser.new_context(locale="en-US")
+    for context in (customer, agent):
+        context.set_default_timeout(TIMEOUT_MS)
+    try:
+        portal = customer.new_page()
+        reference = customer_files(portal, base, "Live: keep my tick")
+        inbox = agent.new_page()
+        sign_in_agent(inbox, kefu_server)
+        mark_page(inbox)
+        row = inbox.locator(f"tr[data-ref='{reference}']")
+        row.locator("input[name=ref]").check()
+
+        reply = portal.locator("form#reply")
+        reply.locator("textarea[name=body]").fill(FOLLOW_UP)
+        reply.locator("button").click()
+
+        expect(inbox.locator(f"tr.live-new[data-ref='{reference}']")).to_have_count(
+            1, timeout=LIVE_MS)  # the row was re-rendered by the event
+        expect(row.locator("input[name=ref]")).to_be_checked()
+        assert still_same_document(inbox)
+    finally:
+        customer.close()
+        agent.close()

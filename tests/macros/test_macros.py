@@ -43,10 +43,10 @@ async def test_a_personal_macro_fills_in_the_ticket_in_the_customers_language(
     reference = reference_from(await submit_ticket(customer))
     found = await _suggest(agent, reference, title.split()[-1])
     assert [m["title"] for m in found] == [title]
-    assert found[0]["text"] == f"Trader 您好，工单 {reference} 的充值已到账。agent general"
+    assert found[0]["text"] == f"Trader 您好，工单 {reference} 的充值已到账。agent deposits"
     english = reference_from(await submit_ticket(await customer_client(desk)))
     text = (await _suggest(agent, english, title.split()[-1]))[0]["text"]
-    assert text == f"Hello Trader, your deposit for {english} has arrived. agent general"
+    assert text == f"Hello Trader, your deposit for {english} has arrived. agent deposits"
     # Personal: a colleague in the same team neither lists nor finds it.
     colleague = await agent_client(desk)
     assert await _suggest(colleague, reference, title.split()[-1]) == []
@@ -56,7 +56,7 @@ async def test_a_personal_macro_fills_in_the_ticket_in_the_customers_language(
 async def test_team_macros_are_shared_within_the_team_only(desk: Desk) -> None:
     supervisor = await agent_client(desk, role=Role.SUPERVISOR, team="compliance")
     title = f"KYC docs {id(supervisor)}"
-    made = await _create(supervisor, title=title, scope="team", team="general")
+    made = await _create(supervisor, title=title, scope="team", team="deposits")
     assert made.status_code == 303, made.text
     member = await agent_client(desk)
     assert title in (await member.get("/console/macros")).text

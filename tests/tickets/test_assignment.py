@@ -28,12 +28,12 @@ async def test_console_assigns_the_demo_agent_by_id(desk: Desk) -> None:
     page = (await agent.get(f"/console/tickets/{reference}")).text
     assert f'<option value="{demo.id}"' in page and "Demo Agent" in page
     done = await agent.post(f"/console/tickets/{reference}/update",
-                            data={"assignee_id": str(demo.id), "team": "general"})
+                            data={"assignee_id": str(demo.id), "team": "deposits"})
     assert done.status_code == 303, done.text
     page = (await agent.get(f"/console/tickets/{reference}")).text
     assert f'<option value="{demo.id}" selected' in page
     unassigned = await agent.post(f"/console/tickets/{reference}/update",
-                                  data={"assignee_id": "-", "team": "general"})
+                                  data={"assignee_id": "-", "team": "deposits"})
     assert unassigned.status_code == 303
     assert f'<option value="{demo.id}" selected' not in (
         await agent.get(f"/console/tickets/{reference}")).text
@@ -79,7 +79,7 @@ async def test_a_priority_only_change_writes_no_assignment(desk: Desk) -> None:
     agent = await agent_client(desk)
     # The console form sends every field: the team and "nobody" unchanged, a new priority.
     done = await agent.post(f"/console/tickets/{reference}/update", data={
-        "status": "new", "priority": "high", "team": "general", "assignee_id": "-"})
+        "status": "new", "priority": "high", "team": "deposits", "assignee_id": "-"})
     assert done.status_code == 303
     assert await _audit(desk, reference, "ticket.assigned") == []
     assert len(await _audit(desk, reference, "ticket.priority_changed")) == 1
@@ -92,7 +92,7 @@ async def test_the_audit_log_names_agents(desk: Desk) -> None:
     await admin.post(f"/console/tickets/{reference}/update", data={"assignee_id": str(demo.id)})
     log = (await admin.get("/admin/audit", params={"action": "ticket.assigned"})).text
     row = next(r for r in log.split("<tr>") if reference in r)
-    assert "admin general" in row  # the acting admin, by name (make_agent's naming)
+    assert "admin deposits" in row  # the acting admin, by name (make_agent's naming)
     assert "Demo Agent" in row
     assert "agent 1" not in log
 

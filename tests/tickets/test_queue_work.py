@@ -27,7 +27,7 @@ async def test_assign_to_me(desk: Desk) -> None:
     taken = await agent.post(f"/console/tickets/{reference}/take")
     assert taken.status_code == 303
     page = (await agent.get(f"/console/tickets/{reference}")).text
-    assert _assignee_selected(page) == "agent general"
+    assert _assignee_selected(page) == "agent deposits"
     assert f'action="/console/tickets/{reference}/take"' not in page  # already mine
 
 

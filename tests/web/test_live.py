@@ -57,8 +57,8 @@ async def test_a_bad_last_event_id_is_a_clear_error(desk: Desk, last: str) -> No
 
 async def test_fragments_follow_access(desk: Desk) -> None:
     customer = await customer_client(desk)
-    reference = reference_from(await submit_ticket(customer))  # a general-team ticket
-    general = await agent_client(desk, team="general")
+    reference = reference_from(await submit_ticket(customer))  # a deposits-team ticket
+    general = await agent_client(desk, team="deposits")
     row = await general.get(f"/console/live/rows/{reference}")
     assert row.status_code == 200 and f'data-ref="{reference}"' in row.text
     assert (await general.get(f"/console/live/rows/{reference}",

@@ -57,6 +57,10 @@
       if (!row) { return; }
       row.classList.add("live-new");
       if (existing) {
+        // The agent's selection for a bulk change survives the row's update.
+        var ticked = existing.querySelector("input[name=ref]:checked");
+        var box = row.querySelector("input[name=ref]");
+        if (ticked && box) { box.checked = true; }
         existing.replaceWith(row);
       } else if (!inbox.getAttribute("data-q") && inbox.getAttribute("data-page") === "1") {
         // A search or a later page shows a selection the event says nothing about.
