@@ -128,3 +128,20 @@ async def test_api_deposit_ticket_and_a_key_beside_it(desk: Desk) -> None:
     assert key not in await _stored(desk)
     found = (await api.get("/api/v1/tickets", params={"q": zh_txid})).json()["items"]
     assert [t["reference"] for t in found] == [escalated["reference"]]
+
+
+async def test_the_same_txid_from_the_same_customer_is_shown_as_a_duplicate(desk: Desk) -> None:
+    text, txid, _address = _message()
+    customer = await customer_client(desk)
+    first = reference_from(await submit_ticket(customer, description=text))
+    second = reference_from(await submit_ticket(customer, subject="Still waiting",
+                                                description=f"Any news on my deposit {txid}?"))
+    stranger = reference_from(await submit_ticket(await customer_client(desk),
+                                                  description=text))
+    agent = await agent_client(desk, role=Role.SUPERVISOR)
+    page = (await agent.get(f"/console/tickets/{second}")).text
+    assert 'id="same-transfer"' in page
+    notice = page.split('id="same-transfer"')[1].split("</p>")[0]
+    assert first in notice and stranger not in notice  # another customer's is not a duplicate
+    alone = (await agent.get(f"/console/tickets/{stranger}")).text
+    assert 'id="same-transfer"' not in alone

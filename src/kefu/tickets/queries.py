@@ -27,6 +27,7 @@ from kefu.tickets.schemas import (
     TicketRead,
 )
 from kefu.triage.facts import facts_matching
+from kefu.triage.models import TicketFact
 
 MAX_PER_PAGE = 100
 
@@ -179,3 +180,17 @@ async def ticket_detail(
 ) -> TicketDetail:
     messages = await messages_of(db=db, ticket=ticket, include_internal=include_internal)
     return TicketDetail(**ticket_read(ticket).model_dump(), messages=messages)
+
+
+async def same_transfer_tickets(*, db: AsyncSession, ticket: Ticket) -> list[str]:
+    """References of the customer's other tickets naming one of this ticket's TxIDs: the
+    same transfer asked about twice is a duplicate (shown to the agent; merging is triage's)."""
+    mine = select(TicketFact.search).where(TicketFact.ticket_id == ticket.id,
+                                           TicketFact.kind == "txid")
+    sharing = select(TicketFact.ticket_id).where(TicketFact.kind == "txid",
+                                                 TicketFact.search.in_(mine))
+    query = (select(Ticket.reference)
+             .where(Ticket.id.in_(sharing), Ticket.id != ticket.id,
+                    Ticket.customer_id == ticket.customer_id)
+             .order_by(Ticket.created_at).limit(10))
+    return list((await db.execute(query)).scalars())

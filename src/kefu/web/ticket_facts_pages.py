@@ -24,6 +24,7 @@ from kefu.integrations.exchange.transfers import (
     guess_direction,
     latest_check,
 )
+from kefu.tickets import queries
 from kefu.tickets.access import access_ticket_for_agent
 from kefu.tickets.models import Ticket
 from kefu.triage.facts import facts_view
@@ -46,6 +47,7 @@ async def agent_facts_context(db: DbSession, ticket: Ticket) -> dict[str, Any]:
     facts = await facts_view(db, ticket_id=ticket.id, subject=ticket.subject,
                              description=ticket.description, txid=ticket.txid)
     return {"facts": facts, "transfer": await latest_check(db, ticket.id),
+            "same_transfer": await queries.same_transfer_tickets(db=db, ticket=ticket),
             "transfer_direction": guess_direction(f"{ticket.subject}\n{ticket.description}"),
             "transfer_errors": ERRORS, **_TEXTS}
 
