@@ -30,6 +30,17 @@ async def test_concurrent_sends_of_one_request_open_one_ticket(desk: Desk) -> No
     assert listing.json()["total"] == 1
 
 
+async def test_an_integrators_ids_are_its_own(desk: Desk) -> None:
+    """Another token sending the same id opens its own ticket and never sees the first."""
+    first_api, _ = await make_token(desk)
+    second_api, _ = await make_token(desk)
+    body = {**NEW_TICKET, "contact_email": unique_email(), "external_id": "order-7"}
+    first = await first_api.post("/api/v1/tickets", json=body)
+    other = await second_api.post("/api/v1/tickets", json=body)
+    assert (first.status_code, other.status_code) == (201, 201)
+    assert first.json()["reference"] != other.json()["reference"]
+
+
 async def test_a_different_id_or_none_opens_a_new_ticket(desk: Desk) -> None:
     api, _ = await make_token(desk)
     email = unique_email()

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kefu.accounts.models import Agent
 from kefu.contacts.models import Customer
 from kefu.core.errors import NotFound
-from kefu.tickets.models import Ticket
+from kefu.tickets.models import Ticket, TicketMessage
 
 
 def visible_to_agent(query: Select[Ticket], agent: Agent) -> Select[Ticket]:
@@ -31,6 +31,18 @@ async def access_ticket_for_customer(
         Ticket.reference == reference, Ticket.customer_id == customer.id
     )
     ticket = (await db.execute(query)).unique().scalar_one_or_none()
+    if ticket is None:
+        raise NotFound()
+    return ticket
+
+
+async def access_ticket_by_key(*, db: AsyncSession, channel: str, key: str) -> Ticket:
+    """The ticket whose first message came by `channel` with the external id `key`.
+    Holding the key is the permission: callers build keys only from their own identity
+    (an API token's agent, a portal customer), so nobody reaches another's ticket."""
+    query = (select(Ticket).join(TicketMessage, TicketMessage.ticket_id == Ticket.id)
+             .where(TicketMessage.channel == channel, TicketMessage.external_id == key))
+    ticket = (await db.execute(query.limit(1))).unique().scalar_one_or_none()
     if ticket is None:
         raise NotFound()
     return ticket

@@ -41,7 +41,8 @@ class ApiTicketCreate(TicketFields):
     channel: ChannelType = ChannelType.API
     # The caller's own id for this request: sending it again returns the ticket it
     # opened instead of a second one (a retry after a timeout is safe).
-    external_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    # (Stored behind the caller's key, within the 200 characters of a message's id.)
+    external_id: Annotated[str, StringConstraints(min_length=1, max_length=180)] | None = None
 
 
 # Never NUL (PostgreSQL text cannot hold it): refused as input, not a server error.

@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from kefu.accounts import service as accounts
 from kefu.contacts import service as contacts
 from kefu.core.driver import Database, direct
+from kefu.core.errors import NotFound
 from kefu.security.content import SecretRequestBlocked
 from kefu.tickets import queries
 from kefu.tickets import service as tickets
-from kefu.tickets.access import access_ticket_for_agent
+from kefu.tickets.access import access_ticket_by_key, access_ticket_for_agent
 from kefu.tickets.files import FileStore
 from kefu.tickets.intake import caller_and_contact
 from kefu.tickets.schemas import (
@@ -52,11 +53,14 @@ async def create_ticket(body: ApiTicketCreate, request: Request, secret: BearerS
     except AlreadyCreated:
         # A retry of a create that already went through: the ticket it opened, with 200.
         return await _existing(request, secret, body)
-    except (IntegrityError, asyncpg.UniqueViolationError):
+    except (IntegrityError, asyncpg.UniqueViolationError) as clash:
         # Two sends of one request at once: the one that lost finds the winner's ticket.
-        if body.external_id is None or not await _was_created(request, body):
+        if body.external_id is None:
             raise
-        return await _existing(request, secret, body)
+        try:
+            return await _existing(request, secret, body)
+        except NotFound:
+            raise clash from None  # some other clash: not a retry of this request
     # Already a validated TicketDetail: dumped once here instead of validated again.
     return Response(created.detail.model_dump_json(), status_code=status.HTTP_201_CREATED,
                     media_type="application/json")
@@ -66,19 +70,19 @@ class AlreadyCreated(Exception):
     """The request's external id already opened a ticket."""
 
 
-async def _was_created(request: Request, body: ApiTicketCreate) -> bool:
-    async with request.app.state.session_factory() as db:
-        return await tickets.ticket_for_external_id(
-            db, channel=body.channel, external_id=body.external_id or "") is not None
+def _caller_key(agent_id: int, external_id: str) -> str:
+    """An integrator's ids are its own: keyed by the token's agent, one integrator can
+    neither collide with another's ids nor read a ticket by guessing one."""
+    return f"{agent_id}:{external_id}"
 
 
 async def _existing(request: Request, secret: str, body: ApiTicketCreate) -> Response:
+    """The ticket this caller's request id opened, as the first create answered it."""
     async with request.app.state.session_factory() as db:
         agent = await accounts.authenticate_api_token(db=db, secret=secret,
                                                       scope="tickets:write")
-        reference = await tickets.ticket_for_external_id(
-            db, channel=body.channel, external_id=body.external_id or "")
-        ticket = await access_ticket_for_agent(db=db, agent=agent, reference=reference or "")
+        ticket = await access_ticket_by_key(
+            db=db, channel=body.channel, key=_caller_key(agent.id, body.external_id or ""))
         detail = await queries.ticket_detail(db=db, ticket=ticket, include_internal=True)
     return Response(detail.model_dump_json(), status_code=status.HTTP_200_OK,
                     media_type="application/json")
@@ -89,8 +93,9 @@ async def _create(db: Database, store: FileStore, secret: str,
     caller, customer = await caller_and_contact(
         db=db, secret=secret, scope="tickets:write", email=body.contact_email,
         uid=body.contact_uid)
-    if body.external_id is not None and await tickets.ticket_for_external_id(
-            db, channel=body.channel, external_id=body.external_id):
+    key = None if body.external_id is None else _caller_key(caller.agent_id, body.external_id)
+    if key is not None and await tickets.ticket_for_external_id(
+            db, channel=body.channel, external_id=key):
         raise AlreadyCreated()
     identity = (("email", body.contact_email) if body.contact_email
                 else ("uid", body.contact_uid or ""))
@@ -99,7 +104,7 @@ async def _create(db: Database, store: FileStore, secret: str,
             # The body is a validated TicketFields already (ApiTicketCreate extends it).
             return await tickets.create_ticket(
                 db=db, store=store, customer=customer, fields=body, files=[],
-                channel=body.channel, priority=body.priority, external_id=body.external_id,
+                channel=body.channel, priority=body.priority, external_id=key,
                 identity=identity, actor=Author("agent", caller.agent_id, caller.name))
         except contacts.ContactTaken:
             # A concurrent request wrote this customer first: now they are found.
