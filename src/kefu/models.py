@@ -1,6 +1,7 @@
 """Imports every domain's models so the metadata is complete (Alembic, test set-up)."""
 
 from kefu.accounts import models as accounts_models
+from kefu.channels.email import models as email_models
 from kefu.contacts import models as contacts_models
 from kefu.core import audit, jobs
 from kefu.core.db import Base
@@ -11,6 +12,7 @@ from kefu.tickets import models as tickets_models
 
 metadata = Base.metadata
 __all__ = [
-    "accounts_models", "audit", "channels_models", "contacts_models", "exchange_models",
+    "accounts_models", "audit", "channels_models", "contacts_models", "email_models",
+    "exchange_models",
     "jobs", "kb_models", "metadata", "tickets_models",
 ]

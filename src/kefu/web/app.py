@@ -30,6 +30,7 @@ from kefu.web import (
     guard_api,
     help_pages,
     kb_admin_pages,
+    mailbox_pages,
     portal_pages,
     security_pages,
     totp_pages,
@@ -77,7 +78,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     # busiest; no page path starts with /api/, so the order changes nothing else.
     for module in (api_tickets, guard_api, auth_pages, totp_pages, agent_account_pages,
                    portal_pages, console_pages, admin_pages, console_security_pages,
-                   attachments, help_pages, kb_admin_pages, verify_pages, security_pages):
+                   attachments, help_pages, kb_admin_pages, mailbox_pages, verify_pages,
+                   security_pages):
         app.include_router(module.router)
     _install_error_handlers(app)
 

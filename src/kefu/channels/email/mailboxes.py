@@ -1,0 +1,71 @@
+"""Mailboxes: the only code that writes them. Admins manage them at /admin/mailboxes."""
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kefu.accounts.models import Agent, Team
+from kefu.channels.email.models import Mailbox
+from kefu.core.audit import record
+from kefu.core.clock import utcnow
+from kefu.core.errors import Conflict, InvalidInput
+from kefu.tickets.models import Category, Priority
+
+
+def _checked(category: str, priority: str, name: str) -> tuple[Category, Priority, str]:
+    try:
+        return Category(category), Priority(priority), " ".join(name.split())[:100]
+    except ValueError:
+        raise InvalidInput("Unknown category or priority.") from None
+
+
+async def _team(db: AsyncSession, team_id: int | None) -> Team | None:
+    if team_id is None:
+        return None
+    team = await db.get(Team, team_id)
+    if team is None:
+        raise InvalidInput("Unknown team.")
+    return team
+
+
+async def list_mailboxes(*, db: AsyncSession) -> list[Mailbox]:
+    return list((await db.execute(select(Mailbox).order_by(Mailbox.address))).scalars())
+
+
+async def mailbox_by_address(*, db: AsyncSession, address: str) -> Mailbox | None:
+    """The active mailbox at that address (case-insensitive), if any."""
+    query = select(Mailbox).where(Mailbox.address == address.strip().lower(),
+                                  Mailbox.active.is_(True))
+    return (await db.execute(query)).scalar_one_or_none()
+
+
+async def create_mailbox(*, db: AsyncSession, actor: Agent, address: str, name: str,
+                         team_id: int | None, category: str, priority: str) -> Mailbox:
+    """`address` must already be a valid, normalised (lower-case) address."""
+    checked_category, checked_priority, clean_name = _checked(category, priority, name)
+    team = await _team(db, team_id)
+    mailbox = Mailbox(address=address, name=clean_name, team=team,
+                      category=checked_category, priority=checked_priority, active=True,
+                      created_at=utcnow())
+    db.add(mailbox)
+    try:
+        await db.flush()
+    except IntegrityError:
+        raise Conflict("A mailbox with that address already exists.") from None
+    record(db, actor=("agent", actor.id), action="mailbox.created",
+           target=("mailbox", mailbox.id), detail={"address": address})
+    return mailbox
+
+
+async def update_mailbox(*, db: AsyncSession, actor: Agent, mailbox: Mailbox, name: str,
+                         team_id: int | None, category: str, priority: str,
+                         active: bool) -> None:
+    checked_category, checked_priority, clean_name = _checked(category, priority, name)
+    mailbox.team = await _team(db, team_id)
+    mailbox.name, mailbox.category, mailbox.priority = (clean_name, checked_category,
+                                                        checked_priority)
+    mailbox.active = active
+    record(db, actor=("agent", actor.id), action="mailbox.updated",
+           target=("mailbox", mailbox.id),
+           detail={"category": checked_category, "priority": checked_priority,
+                   "team_id": team_id, "active": active})

@@ -1,0 +1,71 @@
+"""Admin: the mailboxes the desk receives mail at, each routed to a team."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from kefu.accounts import service as accounts
+from kefu.accounts.models import Agent
+from kefu.channels.email import mailboxes
+from kefu.channels.email.models import Mailbox
+from kefu.core.errors import KefuError, NotFound
+from kefu.tickets.models import Category, Priority
+from kefu.web.deps import AdminAgent, DbSession, Lang, rollback
+from kefu.web.forms import read_form
+from kefu.web.templating import render
+from kefu.web.validation import valid_email
+
+router = APIRouter(include_in_schema=False, prefix="/admin")
+FIELDS = ("name", "team_id", "category", "priority")
+
+
+async def _page(request: Request, db: DbSession, lang: str, admin: Agent,
+                error: str | None = None, status_code: int = 200) -> Response:
+    return render(request, "admin/mailboxes.html", lang, {
+        "agent": admin, "mailboxes": await mailboxes.list_mailboxes(db=db),
+        "teams": await accounts.list_teams(db=db), "categories": list(Category),
+        "priorities": list(Priority), "error": error}, status_code=status_code)
+
+
+def _team_id(value: str) -> int | None:
+    return int(value) if value.isdigit() else None
+
+
+@router.get("/mailboxes")
+async def mailboxes_page(request: Request, db: DbSession, lang: Lang,
+                         admin: AdminAgent) -> Response:
+    return await _page(request, db, lang, admin)
+
+
+@router.post("/mailboxes")
+async def create_mailbox(request: Request, db: DbSession, lang: Lang,
+                         admin: AdminAgent) -> Response:
+    form = await read_form(request, "address", *FIELDS)
+    try:
+        await mailboxes.create_mailbox(
+            db=db, actor=admin, address=valid_email(form["address"]), name=form["name"],
+            team_id=_team_id(form["team_id"]), category=form["category"],
+            priority=form["priority"])
+        await db.commit()
+    except KefuError as exc:
+        await rollback(db, admin)
+        return await _page(request, db, lang, admin, exc.message, exc.status_code)
+    return RedirectResponse("/admin/mailboxes", status_code=303)
+
+
+@router.post("/mailboxes/{mailbox_id}")
+async def update_mailbox(request: Request, db: DbSession, lang: Lang, admin: AdminAgent,
+                         mailbox_id: int) -> Response:
+    mailbox = await db.get(Mailbox, mailbox_id)
+    if mailbox is None:
+        raise NotFound()
+    form = await read_form(request, *FIELDS, "active")
+    try:
+        await mailboxes.update_mailbox(
+            db=db, actor=admin, mailbox=mailbox, name=form["name"],
+            team_id=_team_id(form["team_id"]), category=form["category"],
+            priority=form["priority"], active=form["active"] == "1")
+        await db.commit()
+    except KefuError as exc:
+        await rollback(db, admin)
+        return await _page(request, db, lang, admin, exc.message, exc.status_code)
+    return RedirectResponse("/admin/mailboxes", status_code=303)
