@@ -167,5 +167,19 @@ def eval_retrieval(
     print(json.dumps(result, ensure_ascii=False))
 
 
+@eval_app.command("email")
+def eval_email(
+    data: Annotated[Path, typer.Option(help="The shared data folder (email_fixtures).")] = (
+        DEFAULT_DATA),
+) -> None:
+    """Every fixture message through the parser; reply text against upstream's expected
+    outputs. Prints JSON (parsed, crashed, reply_text_matches, reply_text_total) last."""
+    import json
+
+    from kefu.channels.email.evaluate import evaluate
+
+    print(json.dumps(evaluate(data / "email_fixtures"), ensure_ascii=False))
+
+
 def main() -> None:
     app()
