@@ -120,6 +120,7 @@ async def create_ticket(
     actor: Author | None = None,
     external_id: str | None = None,
     identity: tuple[str, str] | None = None,
+    team: str | None = None,
 ) -> CreatedTicket:
     """Write the ticket, its first message, audit entries and notification job together:
     the one writer of new tickets, for every channel.
@@ -130,6 +131,8 @@ async def create_ticket(
     own id for the first message; one already stored raises an IntegrityError and writes
     nothing (`ticket_for_external_id` finds the ticket it opened). `identity` is the
     customer's address the ticket came by (kind, value); by default their email, else UID.
+    `team` (a slug) is the team a channel routes to (an email mailbox's), instead of the
+    category's; a security category or incident still goes to the security team.
     """
     if files and not isinstance(db, AsyncSession):
         raise ValueError("attachments need a session: a direct write is one statement")
@@ -139,6 +142,8 @@ async def create_ticket(
     exposed = subject + description + outcome
     incident = exposed.severe or is_security_incident(f"{subject.text}\n{description.text}")
     category, team_slug, chosen = _route(fields.category, priority, incident=incident)
+    if team is not None and category != Category.SECURITY:
+        team_slug = team
     now = utcnow()
     reference = ticket_reference()
     ticket: dict[str, Any] = {

@@ -69,3 +69,21 @@ async def update_mailbox(request: Request, db: DbSession, lang: Lang, admin: Adm
         await rollback(db, admin)
         return await _page(request, db, lang, admin, exc.message, exc.status_code)
     return RedirectResponse("/admin/mailboxes", status_code=303)
+
+
+@router.get("/mailboxes/{mailbox_id}/messages")
+async def received_page(request: Request, db: DbSession, lang: Lang, admin: AdminAgent,
+                        mailbox_id: int) -> Response:
+    mailbox = await db.get(Mailbox, mailbox_id)
+    if mailbox is None:
+        raise NotFound()
+    return render(request, "admin/mailbox_messages.html", lang, {
+        "agent": admin, "mailbox": mailbox,
+        "messages": await mailboxes.received(db=db, mailbox_id=mailbox.id)})
+
+
+@router.post("/mailboxes/messages/{raw_id}/reprocess")
+async def reprocess(db: DbSession, admin: AdminAgent, raw_id: int) -> Response:
+    raw = await mailboxes.reprocess_raw(db=db, actor=admin, raw_id=raw_id)
+    await db.commit()
+    return RedirectResponse(f"/admin/mailboxes/{raw.mailbox_id}/messages", status_code=303)

@@ -5,10 +5,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.accounts.models import Agent, Team
-from kefu.channels.email.models import Mailbox
+from kefu.channels.email.intake import reprocess
+from kefu.channels.email.models import Mailbox, RawEmail, RawStatus
 from kefu.core.audit import record
 from kefu.core.clock import utcnow
-from kefu.core.errors import Conflict, InvalidInput
+from kefu.core.errors import Conflict, InvalidInput, NotFound
 from kefu.tickets.models import Category, Priority
 
 
@@ -69,3 +70,22 @@ async def update_mailbox(*, db: AsyncSession, actor: Agent, mailbox: Mailbox, na
            target=("mailbox", mailbox.id),
            detail={"category": checked_category, "priority": checked_priority,
                    "team_id": team_id, "active": active})
+
+
+async def received(*, db: AsyncSession, mailbox_id: int, limit: int = 200) -> list[RawEmail]:
+    """The newest messages the mailbox received, whatever became of them."""
+    query = (select(RawEmail).where(RawEmail.mailbox_id == mailbox_id)
+             .order_by(RawEmail.id.desc()).limit(limit))
+    return list((await db.execute(query)).scalars())
+
+
+async def reprocess_raw(*, db: AsyncSession, actor: Agent, raw_id: int) -> RawEmail:
+    """Parse a kept message again; one still waiting for its parse is left alone."""
+    raw = await db.get(RawEmail, raw_id)
+    if raw is None:
+        raise NotFound()
+    if raw.status in (RawStatus.FAILED, RawStatus.IGNORED):
+        await reprocess(db=db, raw=raw)
+        record(db, actor=("agent", actor.id), action="email.reprocessed",
+               target=("raw_email", raw.id))
+    return raw

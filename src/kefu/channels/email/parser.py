@@ -113,7 +113,7 @@ def _decode_words(raw: str, flags: set[str]) -> str:
     raw = raw.replace("\r", " ").replace("\n", " ")
     try:
         pieces = decode_header(raw)
-    except Exception:
+    except Exception:  # a malformed encoded word is read as text
         flags.add("header_malformed")
         pieces = [(raw, None)]
     out: list[str] = []
@@ -192,7 +192,7 @@ class _Body:
     def _filename(self, part: Message) -> str:
         try:
             name = part.get_filename()
-        except Exception:
+        except Exception:  # an unreadable RFC 2231 name
             self.flags.add("header_malformed")
             return ""
         if not name:
@@ -205,7 +205,7 @@ class _Body:
             return ""
         try:
             charset = part.get_content_charset()
-        except Exception:
+        except Exception:  # a malformed Content-Type parameter
             charset = None
         return clean(decode_bytes(data, charset, self.flags))[:MAX_TEXT_CHARS]
 
@@ -215,7 +215,7 @@ def parse(raw: bytes) -> ParsedEmail:
     flags: set[str] = set()
     try:
         message = email.message_from_bytes(raw, policy=email.policy.default)
-    except Exception:
+    except Exception:  # the stdlib parser is lenient; this is a last guard
         message = email.message_from_bytes(b"", policy=email.policy.default)
         flags.add("unparseable")
     if message.defects:

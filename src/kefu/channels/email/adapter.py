@@ -1,0 +1,109 @@
+"""The email channel's adapter: an agent's reply goes out as mail from the mailbox the
+customer wrote to, in the thread their mail client shows.
+
+The Message-ID is made from the message's id (and the desk's secret, so it cannot be
+guessed), so a retried delivery sends the same mail and a client that gets it twice
+shows it once; it is returned and stored as the message's external id, which is how the
+customer's answer (In-Reply-To) finds its ticket again.
+"""
+
+import hashlib
+import hmac
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, parseaddr
+
+from sqlalchemy import select
+
+from kefu.channels.base import (
+    Capabilities,
+    ChannelAdapter,
+    Identity,
+    InboundMessage,
+    OutboundMessage,
+)
+from kefu.channels.email.models import Mailbox, RawEmail
+from kefu.channels.registry import register
+from kefu.core.errors import InvalidInput
+from kefu.core.i18n import translate
+from kefu.core.jobs import JobContext
+from kefu.notifications.mailer import deliver
+from kefu.notifications.service import email_text
+from kefu.tickets.models import ChannelType, Direction, Ticket, TicketMessage
+
+MAX_REFERENCES = 10
+
+
+def message_id_for(message_id: int, *, secret: str, domain: str) -> str:
+    """The Message-ID (without <>) of outbound message `message_id`: the same every time."""
+    tag = hmac.new(secret.encode(), f"email-out:{message_id}".encode(),
+                   hashlib.sha256).hexdigest()[:20]
+    return f"kefu.{message_id}.{tag}@{domain}"
+
+
+def _one_line(value: str) -> str:
+    return " ".join(value.replace("\r", " ").replace("\n", " ").split())
+
+
+class EmailAdapter(ChannelAdapter):
+    type = ChannelType.EMAIL
+    capabilities = Capabilities(threading=True, attachments=True, realtime=False)
+
+    def receive(self, raw: object) -> InboundMessage:
+        """A parsed email (`parser.ParsedEmail`) as the channel-neutral message."""
+        from kefu.channels.email.parser import ParsedEmail
+
+        if not isinstance(raw, ParsedEmail) or raw.sender is None:
+            raise InvalidInput("Not an email with a sender.")
+        return InboundMessage(channel=self.type, sender=Identity("email", raw.sender),
+                              body=raw.reply or raw.text, external_id=raw.message_id,
+                              subject=raw.subject)
+
+    async def deliver(self, message: OutboundMessage, ctx: JobContext) -> str | None:
+        async with ctx.session_factory() as db:
+            ticket = (await db.execute(select(Ticket).where(
+                Ticket.reference == message.ticket_reference))).unique().scalar_one()
+            mailbox = (await db.execute(
+                select(Mailbox).join(RawEmail, RawEmail.mailbox_id == Mailbox.id)
+                .where(RawEmail.ticket_reference == message.ticket_reference)
+                .order_by(RawEmail.id.desc()).limit(1))).unique().scalar_one_or_none()
+            thread = [(str(row[0]), str(row[1])) for row in (await db.execute(
+                select(TicketMessage.external_id, TicketMessage.direction)
+                .where(TicketMessage.ticket_id == ticket.id,
+                       TicketMessage.channel == ChannelType.EMAIL,
+                       TicketMessage.external_id.is_not(None),
+                       TicketMessage.id < message.message_id)
+                .order_by(TicketMessage.id))).all()]
+        to = (ticket.identity_value if ticket.identity_kind == "email" else None) \
+            or message.recipient_email
+        if not to:
+            return None  # no address to write to: the reply waits in My tickets
+        sender_name, sender_address = parseaddr(ctx.settings.mail_from)
+        if mailbox is not None:
+            sender_name, sender_address = mailbox.name or sender_name, mailbox.address
+        domain = sender_address.rpartition("@")[2] or "kefu.local"
+        own_id = message_id_for(message.message_id, secret=ctx.settings.secret_key,
+                                domain=domain)
+        mail = EmailMessage()
+        mail["From"] = formataddr((_one_line(sender_name), sender_address))
+        mail["To"] = _one_line(to)
+        mail["Subject"] = _one_line(f"Re: [{message.ticket_reference}] "
+                                    f"{message.ticket_subject}")[:300]
+        mail["Date"] = formatdate(localtime=False)
+        mail["Message-ID"] = f"<{own_id}>"
+        inbound = [eid for eid, direction in thread if direction == Direction.IN]
+        if inbound:
+            mail["In-Reply-To"] = f"<{inbound[-1]}>"
+        if thread:
+            mail["References"] = " ".join(f"<{eid}>" for eid, _ in thread[-MAX_REFERENCES:])
+        mail["X-Kefu-Ticket"] = message.ticket_reference
+        lang = message.recipient_lang
+        lines = [message.body, "", translate(lang, "Reply to this email or in My tickets: "
+                                                   "%(url)s")
+                 % {"url": f"{ctx.settings.base_url}/portal/tickets/{message.ticket_reference}"}]
+        mail.set_content(email_text(lang=lang, anti_phishing_code=message.anti_phishing_code,
+                                    lines=lines))
+        await deliver(ctx.settings, mail)
+        return own_id
+
+
+register(EmailAdapter())
