@@ -107,6 +107,25 @@ def bench_tickets(
               server_workers=server_workers, token=token)
 
 
+@bench_app.command("email")
+def bench_email(
+    messages: Annotated[int, typer.Option(help="Messages to send.")] = 2000,
+    db: Annotated[str, typer.Option(help="sqlite or postgresql.")] = "sqlite",
+    connections: Annotated[int, typer.Option(help="Parallel SMTP connections.")] = 8,
+    workers: Annotated[int, typer.Option(help="kefu worker processes.")] = 1,
+    kill_worker: Annotated[bool, typer.Option(help="SIGKILL a worker halfway.")] = False,
+    data: Annotated[Path, typer.Option(help="The shared data folder (email_fixtures).")] = (
+        DEFAULT_DATA),
+) -> None:
+    """Mail through the SMTP receiver into tickets; prints JSON (msgs_per_s,
+    p99_ingest_to_ticket_ms, lost) last."""
+    from kefu.bench.email import print_result, run_email_bench
+
+    print_result(run_email_bench(db=db, messages=messages, connections=connections,
+                                 workers=workers, kill_worker=kill_worker,
+                                 fixtures=data / "email_fixtures"))
+
+
 @bench_app.command("search")
 def bench_search(
     repeat: Annotated[int, typer.Option(help="Times each query is asked.")] = 10,

@@ -19,7 +19,6 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.channels.email.models import Mailbox, RawEmail, RawStatus
@@ -82,24 +81,24 @@ async def parse_email_job(payload: dict[str, Any], ctx: jobs.JobContext) -> None
         if raw is None or raw.status not in (RawStatus.RECEIVED, RawStatus.FAILED):
             return  # done already (a job run twice after a crash changes nothing)
         try:
-            outcome = await _process(db, ctx.settings, raw)
+            # The ticket or reply and the row's outcome commit together: one commit.
+            _apply(raw, await _process(db, ctx.settings, raw))
+            await db.commit()
         except Exception as exc:
             await db.rollback()
-            await _mark(db, raw_id, Outcome(RawStatus.FAILED, ["processing_error"],
-                                            error=clean(f"{type(exc).__name__}: {exc}")))
+            failed = await db.get(RawEmail, raw_id)
+            if failed is not None:
+                _apply(failed, Outcome(RawStatus.FAILED, ["processing_error"],
+                                       error=clean(f"{type(exc).__name__}: {exc}")[:2000]))
+                await db.commit()
             raise  # retried with backoff; the raw message stays, flagged
-        await _mark(db, raw_id, outcome)
 
 
-async def _mark(db: AsyncSession, raw_id: int, outcome: Outcome) -> None:
-    raw = await db.get(RawEmail, raw_id)
-    if raw is None:
-        return
+def _apply(raw: RawEmail, outcome: Outcome) -> None:
     raw.status, raw.error = outcome.status, outcome.error
     raw.flags = sorted(set(raw.flag_list()) | set(outcome.flags))
     raw.ticket_reference = outcome.ticket_reference or raw.ticket_reference
     raw.processed_at = utcnow()
-    await db.commit()
 
 
 async def _process(db: AsyncSession, settings: Settings, raw: RawEmail) -> Outcome:
@@ -135,7 +134,6 @@ async def _process(db: AsyncSession, settings: Settings, raw: RawEmail) -> Outco
                 db=db, store=FileStore(settings.attachments_dir), ticket=ticket,
                 customer=customer, body=_body(parsed.reply or parsed.text, refused),
                 files=files, channel=ChannelType.EMAIL, external_id=external_id)
-            await db.commit()
             return Outcome(RawStatus.PROCESSED, flags, ticket.reference)
         flags.append("follow_up_of_closed" if customer is not None
                      and ticket.customer_id == customer.id else "sender_not_customer")
@@ -209,17 +207,13 @@ async def _open_ticket(db: AsyncSession, settings: Settings, mailbox: Mailbox,
     contact = Contact.of(customer) if customer is not None else Contact(
         None, parsed.sender, None, parsed.sender_name,
         "zh-CN" if _CJK.search(f"{subject}{parsed.text[:200]}") else "en", None)
-    try:
-        created = await create_ticket(
-            db=db, store=FileStore(settings.attachments_dir), customer=contact, fields=fields,
-            files=files, channel=ChannelType.EMAIL, priority=priority,
-            external_id=external_id, identity=(IdentityKind.EMAIL, parsed.sender or ""),
-            team=mailbox.team.slug if mailbox.team is not None else None)
-        await db.commit()
-    except IntegrityError:
-        # The same Message-ID written meanwhile (a duplicate processed in parallel).
-        await db.rollback()
-        raise
+    # The same Message-ID written meanwhile (a duplicate parsed in parallel) fails the
+    # commit: the job retries and then finds it a duplicate.
+    created = await create_ticket(
+        db=db, store=FileStore(settings.attachments_dir), customer=contact, fields=fields,
+        files=files, channel=ChannelType.EMAIL, priority=priority,
+        external_id=external_id, identity=(IdentityKind.EMAIL, parsed.sender or ""),
+        team=mailbox.team.slug if mailbox.team is not None else None)
     return created.reference
 
 

@@ -5,6 +5,7 @@ keeps and retries anything the desk has not safely got."""
 
 import asyncio
 import contextlib
+import time
 from typing import Any
 
 import structlog
@@ -19,6 +20,7 @@ from kefu.core.errors import KefuError
 from kefu.core.settings import Settings
 
 log = structlog.get_logger(__name__)
+CACHE_SECONDS = 10.0
 
 
 class MailboxHandler:
@@ -29,17 +31,31 @@ class MailboxHandler:
         self.settings = settings
         self.session_factory = session_factory
         self.source = "smtp"
+        self._cache: dict[str, tuple[str | None, float]] = {}
+
+    async def _known(self, address: str) -> str | None:
+        """The mailbox address, if active; remembered for CACHE_SECONDS (a mailbox an
+        admin switches off stops receiving within that time)."""
+        key = address.strip().lower()
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit is not None and now - hit[1] < CACHE_SECONDS:
+            return hit[0]
+        async with self.session_factory() as db:
+            mailbox = await mailbox_by_address(db=db, address=key)
+        found = mailbox.address if mailbox is not None else None
+        self._cache[key] = (found, now)
+        return found
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, rcpt_options: list[str]) -> str:
-        async with self.session_factory() as db:
-            mailbox = await mailbox_by_address(db=db, address=address)
+        mailbox = await self._known(address)
         if mailbox is None:
             return "550 5.1.1 No such mailbox here"
         if envelope.rcpt_tos:
             # One copy per message: it becomes one ticket, in the first mailbox named.
             return "250 OK"
-        envelope.rcpt_tos.append(mailbox.address)
+        envelope.rcpt_tos.append(mailbox)
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
@@ -58,10 +74,24 @@ class MailboxHandler:
         return "250 2.0.0 Stored"
 
 
+# RFC 5321 limits lines to 1000 octets, but real mail (and the fixtures) breaks it and
+# MTAs pass it on; refusing would bounce a customer's message. The message size limit
+# still bounds memory.
+LINE_LIMIT = 1024 * 1024
+
+
+class _SMTP(SMTP):
+    line_length_limit = LINE_LIMIT
+
+
+class _LMTP(LMTP):
+    line_length_limit = LINE_LIMIT
+
+
 def make_server(handler: MailboxHandler, *, lmtp: bool) -> Any:
     """A protocol factory for `loop.create_server`."""
     handler.source = "lmtp" if lmtp else "smtp"
-    protocol = LMTP if lmtp else SMTP
+    protocol = _LMTP if lmtp else _SMTP
 
     def factory() -> SMTP:
         return protocol(handler, data_size_limit=MAX_RAW_BYTES, enable_SMTPUTF8=True,
