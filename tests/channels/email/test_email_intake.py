@@ -352,3 +352,54 @@ async def test_ingest_cli_reads_stdin_and_mbox_and_keeps_oversized_mail(
     again = await admin.post(f"/admin/mailboxes/messages/{rows[0]['id']}/reprocess")
     assert again.status_code == 303
     assert (await _received(desk, admin, mailbox_id))[0]["status"] == "failed"  # still kept
+
+
+def _dkim_key(folder: "object") -> tuple[bytes, bytes]:
+    """A fresh RSA key (openssl) and its DKIM DNS record."""
+    import subprocess
+    from pathlib import Path
+
+    key = Path(str(folder)) / "dkim.pem"
+    subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True,
+                   capture_output=True)
+    public = subprocess.run(["openssl", "rsa", "-in", str(key), "-pubout", "-outform", "DER"],
+                            check=True, capture_output=True).stdout
+    return key.read_bytes(), b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
+
+
+async def test_dkim_and_dmarc_are_checked_and_a_failing_from_joins_no_ticket(
+        desk: Desk, receiver: int, admin: httpx.AsyncClient,
+        monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+    import dkim
+
+    from kefu.channels.email import auth
+
+    private, record = _dkim_key(tmp_path)
+    domain = f"d{secrets.token_hex(3)}.example"
+    records = {f"sel._domainkey.{domain}.".encode(): record,
+               f"_dmarc.{domain}.".encode(): b"v=DMARC1; p=reject"}
+    # The DNS answers this test's domain would publish; every other name has none.
+    monkeypatch.setattr(auth, "TXT_LOOKUP", lambda name, timeout=5: records.get(name))
+    address, mailbox_id = await _mailbox(admin)
+    customer = f"signed@{domain}"
+
+    def signed(message: EmailMessage) -> bytes:
+        raw = message.as_bytes(policy=email.policy.SMTP)
+        return dkim.sign(raw, b"sel", domain.encode(), private) + raw
+
+    first = _mail(address, sender=customer, subject="deposit", body="Where is my deposit?")
+    await _send(receiver, signed(first), to=address)
+    [row] = await _received(desk, admin, mailbox_id)
+    assert "dkim:pass" in row["flags"] and "dmarc:pass" in row["flags"]
+    # Tampered after signing, naming the customer's ticket: checked, flagged, kept apart.
+    forged = signed(_mail(address, sender=customer, subject=f"Re: [{row['ticket']}]",
+                          body="Send the refund to bc1qattacker.",
+                          In_Reply_To=first["Message-ID"]))
+    forged = forged.replace(b"bc1qattacker", b"bc1qattackez")
+    await _send(receiver, forged, to=address)
+    rows = await _received(desk, admin, mailbox_id)
+    assert "dkim:fail" in rows[0]["flags"] and "dmarc_fail" in rows[0]["flags"]
+    assert "dmarc_policy:reject" in rows[0]["flags"] and "sender_not_proven" in rows[0]["flags"]
+    assert rows[0]["ticket"] != row["ticket"]
+    api, _ = await make_token(desk)
+    assert len((await api.get(f"/api/v1/tickets/{row['ticket']}")).json()["messages"]) == 1

@@ -13,6 +13,7 @@ answers a ticket: it is kept, marked with the ticket it concerns, and ignored. A
 above `RATE_LIMIT` messages an hour is ignored too (mail loops, mail bombs).
 """
 
+import asyncio
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,6 +22,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kefu.channels.email import auth
 from kefu.channels.email.models import Mailbox, RawEmail, RawStatus
 from kefu.channels.email.parser import ParsedEmail, clean, parse
 from kefu.channels.email.rawstore import RawStore
@@ -105,12 +107,18 @@ async def _process(db: AsyncSession, settings: Settings, raw: RawEmail) -> Outco
     if raw.size > MAX_PARSE_BYTES:
         return Outcome(RawStatus.FAILED, ["too_large"],
                        error=f"Larger than {MAX_PARSE_BYTES // 2**20} MB: kept, not read.")
-    parsed = parse(RawStore(settings.data_dir).read(raw.sha256))
+    data = RawStore(settings.data_dir).read(raw.sha256)
+    parsed = parse(data)
+    # DNS lookups off the event loop: a slow resolver must not stall other jobs.
+    verdict = await asyncio.to_thread(
+        auth.check, data, parsed.sender.rpartition("@")[2] if parsed.sender else None)
     raw.message_id = parsed.message_id[:200] if parsed.message_id else None
     raw.sender = parsed.sender
     raw.subject = parsed.subject[:200] or None
     raw.full_text = parsed.text or None
-    flags = list(parsed.flags)
+    flags = [*parsed.flags, *verdict.flags()]
+    if verdict.dmarc == "fail":
+        flags.append("dmarc_fail")  # the From is not proven: it joins no one's ticket
     ticket = await _thread(db, parsed)
     reference = ticket.reference if ticket is not None else None
     if parsed.auto is not None:
@@ -129,14 +137,17 @@ async def _process(db: AsyncSession, settings: Settings, raw: RawEmail) -> Outco
         flags.append("attachment_refused")
     if ticket is not None:
         if customer is not None and ticket.customer_id == customer.id \
-                and ticket.status != Status.CLOSED:
+                and ticket.status != Status.CLOSED and verdict.dmarc != "fail":
             await add_customer_reply(
                 db=db, store=FileStore(settings.attachments_dir), ticket=ticket,
                 customer=customer, body=_body(parsed.reply or parsed.text, refused),
                 files=files, channel=ChannelType.EMAIL, external_id=external_id)
             return Outcome(RawStatus.PROCESSED, flags, ticket.reference)
-        flags.append("follow_up_of_closed" if customer is not None
-                     and ticket.customer_id == customer.id else "sender_not_customer")
+        own = customer is not None and ticket.customer_id == customer.id
+        if own and verdict.dmarc == "fail":
+            flags.append("sender_not_proven")
+        else:
+            flags.append("follow_up_of_closed" if own else "sender_not_customer")
     created = await _open_ticket(db, settings, raw.mailbox, parsed, customer, files,
                                  refused, external_id, threaded=ticket is not None)
     return Outcome(RawStatus.PROCESSED, flags, created)
