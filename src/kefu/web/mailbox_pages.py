@@ -1,4 +1,5 @@
-"""Admin: the mailboxes the desk receives mail at, each routed to a team."""
+"""Admin: the mailboxes the desk receives mail at, each routed to a team, and what they
+received. Agents: a ticket's mail as received (sender checks, the full text)."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -8,13 +9,14 @@ from kefu.accounts.models import Agent
 from kefu.channels.email import mailboxes
 from kefu.channels.email.models import Mailbox
 from kefu.core.errors import KefuError, NotFound
+from kefu.tickets.access import access_ticket_for_agent
 from kefu.tickets.models import Category, Priority
-from kefu.web.deps import AdminAgent, DbSession, Lang, rollback
+from kefu.web.deps import AdminAgent, CurrentAgent, DbSession, Lang, rollback
 from kefu.web.forms import read_form
 from kefu.web.templating import render
 from kefu.web.validation import valid_email
 
-router = APIRouter(include_in_schema=False, prefix="/admin")
+router = APIRouter(include_in_schema=False)
 FIELDS = ("name", "team_id", "category", "priority")
 
 
@@ -30,13 +32,13 @@ def _team_id(value: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-@router.get("/mailboxes")
+@router.get("/admin/mailboxes")
 async def mailboxes_page(request: Request, db: DbSession, lang: Lang,
                          admin: AdminAgent) -> Response:
     return await _page(request, db, lang, admin)
 
 
-@router.post("/mailboxes")
+@router.post("/admin/mailboxes")
 async def create_mailbox(request: Request, db: DbSession, lang: Lang,
                          admin: AdminAgent) -> Response:
     form = await read_form(request, "address", *FIELDS)
@@ -52,7 +54,7 @@ async def create_mailbox(request: Request, db: DbSession, lang: Lang,
     return RedirectResponse("/admin/mailboxes", status_code=303)
 
 
-@router.post("/mailboxes/{mailbox_id}")
+@router.post("/admin/mailboxes/{mailbox_id}")
 async def update_mailbox(request: Request, db: DbSession, lang: Lang, admin: AdminAgent,
                          mailbox_id: int) -> Response:
     mailbox = await db.get(Mailbox, mailbox_id)
@@ -71,7 +73,7 @@ async def update_mailbox(request: Request, db: DbSession, lang: Lang, admin: Adm
     return RedirectResponse("/admin/mailboxes", status_code=303)
 
 
-@router.get("/mailboxes/{mailbox_id}/messages")
+@router.get("/admin/mailboxes/{mailbox_id}/messages")
 async def received_page(request: Request, db: DbSession, lang: Lang, admin: AdminAgent,
                         mailbox_id: int) -> Response:
     mailbox = await db.get(Mailbox, mailbox_id)
@@ -82,8 +84,17 @@ async def received_page(request: Request, db: DbSession, lang: Lang, admin: Admi
         "messages": await mailboxes.received(db=db, mailbox_id=mailbox.id)})
 
 
-@router.post("/mailboxes/messages/{raw_id}/reprocess")
+@router.post("/admin/mailboxes/messages/{raw_id}/reprocess")
 async def reprocess(db: DbSession, admin: AdminAgent, raw_id: int) -> Response:
     raw = await mailboxes.reprocess_raw(db=db, actor=admin, raw_id=raw_id)
     await db.commit()
     return RedirectResponse(f"/admin/mailboxes/{raw.mailbox_id}/messages", status_code=303)
+
+
+@router.get("/console/tickets/{reference}/email")
+async def ticket_email(request: Request, db: DbSession, lang: Lang, agent: CurrentAgent,
+                       reference: str) -> Response:
+    ticket = await access_ticket_for_agent(db=db, agent=agent, reference=reference)
+    return render(request, "console/ticket_email.html", lang, {
+        "agent": agent, "ticket": ticket,
+        "messages": await mailboxes.received_for_ticket(db=db, reference=ticket.reference)})

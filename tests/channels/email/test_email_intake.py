@@ -215,6 +215,18 @@ async def test_spoofed_sender_naming_a_ticket_gets_a_flagged_ticket_of_their_own
     assert len(victim_ticket["messages"]) == 1
     flagged = (await api.get(f"/api/v1/tickets/{rows[0]['ticket']}")).json()
     assert flagged["identity_value"] == attacker  # From decides, never Reply-To
+    # Agents see why, on the ticket's email page (linked from the ticket), in both languages.
+    agent = await agent_client(desk)
+    ticket_page = await agent.get(f"/console/tickets/{rows[0]['ticket']}")
+    assert f"/console/tickets/{rows[0]['ticket']}/email" in ticket_page.text
+    details = await agent.get(f"/console/tickets/{rows[0]['ticket']}/email")
+    assert details.status_code == 200 and "is not this ticket&#39;s customer" in details.text
+    assert "Please change my withdrawal address." in details.text
+    chinese = await agent.get(f"/console/tickets/{rows[0]['ticket']}/email",
+                              headers={"accept-language": "zh-CN"})
+    assert "发件人不是该工单的客户" in chinese.text
+    outsider = await agent_client(desk, team="listing")
+    assert (await outsider.get(f"/console/tickets/{rows[0]['ticket']}/email")).status_code == 404
 
 
 async def test_machine_mail_never_reopens_or_answers(

@@ -89,3 +89,11 @@ async def reprocess_raw(*, db: AsyncSession, actor: Agent, raw_id: int) -> RawEm
         record(db, actor=("agent", actor.id), action="email.reprocessed",
                target=("raw_email", raw.id))
     return raw
+
+
+async def received_for_ticket(*, db: AsyncSession, reference: str) -> list[RawEmail]:
+    """The mail that opened, continued or concerned (bounces, flagged look-alikes) the
+    ticket, oldest first."""
+    query = (select(RawEmail).where(RawEmail.ticket_reference == reference)
+             .order_by(RawEmail.id).limit(200))
+    return list((await db.execute(query)).scalars())
