@@ -415,3 +415,28 @@ async def test_dkim_and_dmarc_are_checked_and_a_failing_from_joins_no_ticket(
     assert rows[0]["ticket"] != row["ticket"]
     api, _ = await make_token(desk)
     assert len((await api.get(f"/api/v1/tickets/{row['ticket']}")).json()["messages"]) == 1
+
+
+async def test_a_failed_parse_keeps_the_message_and_it_can_be_processed_again(
+        desk: Desk, receiver: int, admin: httpx.AsyncClient) -> None:
+    import hashlib
+
+    from kefu.channels.email.rawstore import RawStore
+
+    address, mailbox_id = await _mailbox(admin)
+    message = _mail(address, sender=f"f-{secrets.token_hex(3)}@mail.example",
+                    subject="deposit", body="Where is my deposit?")
+    raw = message.as_bytes(policy=email.policy.SMTP)
+    await _send(receiver, raw, to=address)
+    # The stored file goes missing before the job reads it (a disk fault).
+    path = RawStore(desk.settings.data_dir).path_for(hashlib.sha256(raw).hexdigest())
+    kept = path.read_bytes()
+    path.unlink()
+    [row] = await _received(desk, admin, mailbox_id)
+    assert row["status"] == "failed" and "processing_error" in row["flags"]
+    assert row["ticket"] == ""
+    path.write_bytes(kept)
+    again = await admin.post(f"/admin/mailboxes/messages/{row['id']}/reprocess")
+    assert again.status_code == 303
+    [row] = await _received(desk, admin, mailbox_id)
+    assert row["status"] == "processed" and row["ticket"].startswith("KF-")
