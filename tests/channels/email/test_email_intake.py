@@ -161,6 +161,27 @@ async def test_new_mail_opens_a_routed_ticket_and_the_reply_threads_both_ways(
     assert messages[-1]["body"] == "TxID is abc123, thanks." and messages[-1]["channel"] == (
         "email")
 
+    # Later the agent's mail bounces: the report is kept with the ticket, which stays as is.
+    bounce = (f"From: Mail Delivery System <MAILER-DAEMON@mx.mail.example>\r\nTo: {address}"
+              "\r\nSubject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n"
+              'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n'
+              "\r\n--b\r\nContent-Type: text/plain\r\n\r\nThe mail could not be delivered."
+              "\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+              "Reporting-MTA: dns; mx.mail.example\r\n\r\nFinal-Recipient: rfc822; "
+              f"{customer}\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--b\r\n"
+              "Content-Type: text/rfc822-headers\r\n\r\n"
+              f"Message-ID: {reply['Message-ID']}\r\nSubject: {reply['Subject']}\r\n"
+              "\r\n--b--\r\n")
+    await _send(receiver, bounce.encode(), to=address, sender="mailer-daemon@mx.mail.example")
+    rows = await _received(desk, admin, mailbox_id)
+    assert rows[0]["status"] == "ignored" and rows[0]["ticket"] == row["ticket"]
+    assert "auto:bounce" in rows[0]["flags"]
+    after = (await api.get(f"/api/v1/tickets/{row['ticket']}")).json()
+    assert len(after["messages"]) == 3
+    agent = await agent_client(desk, team="compliance")
+    shown = await agent.get(f"/console/tickets/{row['ticket']}/email")
+    assert "auto:bounce" in shown.text and "Undelivered Mail" in shown.text
+
 
 async def test_agent_reply_message_id_is_the_same_on_a_retry(
         desk: Desk, receiver: int, admin: httpx.AsyncClient, sink: tuple[Sink, int]) -> None:
@@ -440,3 +461,42 @@ async def test_a_failed_parse_keeps_the_message_and_it_can_be_processed_again(
     assert again.status_code == 303
     [row] = await _received(desk, admin, mailbox_id)
     assert row["status"] == "processed" and row["ticket"].startswith("KF-")
+
+
+async def test_lmtp_receiver_and_maildir_ingest(desk: Desk, admin: httpx.AsyncClient,
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path: object) -> None:
+    import mailbox
+    import smtplib
+    from pathlib import Path
+
+    address, mailbox_id = await _mailbox(admin)
+    port, ready = _free_port(), asyncio.Event()
+    task = asyncio.create_task(serve(desk.settings, desk.app.state.session_factory,
+                                     host="127.0.0.1", port=port, lmtp=True, ready=ready))
+    await ready.wait()
+
+    def deliver_lmtp() -> None:
+        with smtplib.LMTP("127.0.0.1", port) as client:
+            client.sendmail("mta@mail.example", [address], _mail(
+                address, sender=f"l-{secrets.token_hex(3)}@mail.example", subject="via lmtp",
+                body="deposit").as_bytes())
+
+    try:
+        await asyncio.to_thread(deliver_lmtp)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    folder = Path(str(tmp_path)) / "Maildir"
+    box = mailbox.Maildir(folder, create=True)
+    for n in range(2):
+        box.add(_mail(address, sender=f"md{n}-{secrets.token_hex(3)}@mail.example",
+                      subject=f"maildir {n}", body="withdrawal").as_bytes())
+    monkeypatch.setenv("KEFU_DATABASE_URL", desk.settings.database_url)
+    monkeypatch.setenv("KEFU_DATA_DIR", str(desk.settings.data_dir))
+    result = await asyncio.to_thread(CliRunner().invoke, app,
+                                     ["mail", "ingest", address, str(folder)])
+    assert result.exit_code == 0 and result.output.count("stored") == 2
+    rows = await _received(desk, admin, mailbox_id)
+    assert [r["status"] for r in rows] == ["processed"] * 3

@@ -155,8 +155,11 @@ async def _process(db: AsyncSession, settings: Settings, raw: RawEmail) -> Outco
 
 async def _thread(db: AsyncSession, parsed: ParsedEmail) -> Ticket | None:
     """The ticket this mail continues: by the Message-IDs it answers (ours or the
-    customer's earlier mail), newest first, then by a reference in the subject."""
-    for message_id in (*parsed.in_reply_to, *reversed(parsed.references)):
+    customer's earlier mail), newest first, or for machine mail the one it returns; then
+    by a reference in the subject."""
+    # A bounce names the mail that bounced only inside itself (its returned headers).
+    carried = parsed.embedded_ids if parsed.auto is not None else ()
+    for message_id in (*parsed.in_reply_to, *reversed(parsed.references), *carried):
         reference = await ticket_for_external_id(db, channel=ChannelType.EMAIL,
                                                  external_id=message_id[:200])
         if reference is not None:

@@ -63,6 +63,7 @@ class ParsedEmail:
     reply: str  # the new text only
     html: str | None  # the HTML body, sanitised
     attachments: tuple[RawAttachment, ...]
+    embedded_ids: tuple[str, ...]  # Message-IDs of mail it carries (a bounce's original)
     auto: str | None  # why it is machine mail (bounce, auto_submitted, bulk …), or None
     flags: tuple[str, ...]
 
@@ -160,6 +161,7 @@ class _Body:
         self.plain: str | None = None
         self.html: str | None = None
         self.attachments: list[RawAttachment] = []
+        self.embedded_ids: list[str] = []
         self.parts = 0
 
     def walk(self, part: Message, depth: int) -> None:
@@ -171,11 +173,21 @@ class _Body:
             payload = part.get_payload()
             if part.get_content_type() == "message/rfc822":
                 self.flags.add("forwarded_message")
+                for inner in payload if isinstance(payload, list) else []:
+                    if isinstance(inner, Message):
+                        self.embedded_ids += _ids(_raw_header(inner, "Message-ID") or "")
             for child in payload if isinstance(payload, list) else []:
                 if isinstance(child, Message):
                     self.walk(child, depth + 1)
             return
         kind = part.get_content_type()
+        if kind in ("text/rfc822-headers", "message/delivery-status"):
+            # A bounce's report: the returned message's headers say which mail bounced.
+            data = part.get_payload(decode=True)
+            if kind == "text/rfc822-headers" and isinstance(data, bytes):
+                inner = email.message_from_bytes(data, policy=email.policy.default)
+                self.embedded_ids += _ids(_raw_header(inner, "Message-ID") or "")
+            return
         filename = self._filename(part)
         disposition = (part.get_content_disposition() or "").lower()
         if kind in ("text/plain", "text/html") and not filename and disposition != "attachment":
@@ -247,4 +259,5 @@ def parse(raw: bytes) -> ParsedEmail:
         sender=sender, sender_name=sender_name, reply_to=reply_to,
         recipients=recipients[:50], subject=_header(message, "Subject", flags)[:998],
         text=text, reply=reply, html=html, attachments=tuple(body.attachments),
+        embedded_ids=tuple(dict.fromkeys(body.embedded_ids))[:20],
         auto=_auto(message, sender, flags), flags=tuple(sorted(flags)))
