@@ -144,7 +144,12 @@ async def test_new_mail_opens_a_routed_ticket_and_the_reply_threads_both_ways(
     assert address in reply["From"] and row["ticket"] in reply["Subject"]
     assert reply["In-Reply-To"] == first["Message-ID"]
     assert first["Message-ID"] in reply["References"]
-    body = reply.get_content()
+    assert reply.is_multipart()  # text, with an HTML alternative
+    html_part = reply.get_body(preferencelist=("html",))
+    assert html_part is not None and "checking the withdrawal" in html_part.get_content()
+    plain = reply.get_body(preferencelist=("plain",))
+    assert plain is not None
+    body = plain.get_content()
     assert "checking the withdrawal" in body
     assert "我们绝不会索要您的密码" in body  # a Chinese subject: a Chinese-speaking customer
 
@@ -500,3 +505,32 @@ async def test_lmtp_receiver_and_maildir_ingest(desk: Desk, admin: httpx.AsyncCl
     assert result.exit_code == 0 and result.output.count("stored") == 2
     rows = await _received(desk, admin, mailbox_id)
     assert [r["status"] for r in rows] == ["processed"] * 3
+
+
+async def test_agent_reply_carries_its_file_and_without_smtp_goes_to_the_mail_log(
+        desk: Desk, receiver: int, admin: httpx.AsyncClient, sink: tuple[Sink, int]) -> None:
+    address, mailbox_id = await _mailbox(admin)
+    customer = f"log-{secrets.token_hex(3)}@mail.example"
+    await _send(receiver, _mail(address, sender=customer, subject="deposit",
+                                body="Where is my deposit?"), to=address)
+    [row] = await _received(desk, admin, mailbox_id)
+    agent = await agent_client(desk)
+    pdf = b"%PDF-1.4 statement"
+    sent = await agent.post(f"/console/tickets/{row['ticket']}/reply",
+                            data={"body": "Statement <b>attached</b>.", "status": ""},
+                            files=[("attachments", ("statement.pdf", pdf, "application/pdf"))])
+    assert sent.status_code == 303
+    inbox, port = sink
+    await desk.run_jobs(make_settings(desk.settings.data_dir, desk.settings.database_url,
+                                      smtp_host="127.0.0.1", smtp_port=port))
+    mail = next(m for m in inbox.messages if m["X-Kefu-Ticket"] == row["ticket"])
+    [attached] = list(mail.iter_attachments())
+    assert attached.get_filename() == "statement.pdf" and attached.get_content() == pdf
+    html_part = mail.get_body(preferencelist=("html",))
+    assert html_part is not None and "&lt;b&gt;attached" in html_part.get_content()
+    # No SMTP configured (the embedded default): the reply lands in the admin's mail log.
+    await agent.post(f"/console/tickets/{row['ticket']}/reply",
+                     data={"body": "Anything else?", "status": ""})
+    await desk.run_jobs()
+    log = (await admin.get("/admin/mail")).text
+    assert "Anything else?" in log and customer in log

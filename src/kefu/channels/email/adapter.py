@@ -9,6 +9,7 @@ customer's answer (In-Reply-To) finds its ticket again.
 
 import hashlib
 import hmac
+import html
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
 
@@ -28,7 +29,8 @@ from kefu.core.i18n import translate
 from kefu.core.jobs import JobContext
 from kefu.notifications.mailer import deliver
 from kefu.notifications.service import email_text
-from kefu.tickets.models import ChannelType, Direction, Ticket, TicketMessage
+from kefu.tickets.files import FileStore
+from kefu.tickets.models import Attachment, ChannelType, Direction, Ticket, TicketMessage
 
 MAX_REFERENCES = 10
 
@@ -38,6 +40,13 @@ def message_id_for(message_id: int, *, secret: str, domain: str) -> str:
     tag = hmac.new(secret.encode(), f"email-out:{message_id}".encode(),
                    hashlib.sha256).hexdigest()[:20]
     return f"kefu.{message_id}.{tag}@{domain}"
+
+
+def _html(text: str) -> str:
+    """The text as HTML, every character escaped: nothing the agent typed becomes markup."""
+    paragraphs = "".join(f"<p>{html.escape(block).replace(chr(10), '<br>')}</p>"
+                         for block in text.split("\n\n") if block.strip())
+    return f'<!doctype html><html><body style="font-family:sans-serif">{paragraphs}</body></html>'
 
 
 def _one_line(value: str) -> str:
@@ -66,6 +75,8 @@ class EmailAdapter(ChannelAdapter):
                 select(Mailbox).join(RawEmail, RawEmail.mailbox_id == Mailbox.id)
                 .where(RawEmail.ticket_reference == message.ticket_reference)
                 .order_by(RawEmail.id.desc()).limit(1))).unique().scalar_one_or_none()
+            files = list((await db.execute(select(Attachment).where(
+                Attachment.message_id == message.message_id).order_by(Attachment.id))).scalars())
             thread = [(str(row[0]), str(row[1])) for row in (await db.execute(
                 select(TicketMessage.external_id, TicketMessage.direction)
                 .where(TicketMessage.ticket_id == ticket.id,
@@ -100,8 +111,14 @@ class EmailAdapter(ChannelAdapter):
         lines = [message.body, "", translate(lang, "Reply to this email or in My tickets: "
                                                    "%(url)s")
                  % {"url": f"{ctx.settings.base_url}/portal/tickets/{message.ticket_reference}"}]
-        mail.set_content(email_text(lang=lang, anti_phishing_code=message.anti_phishing_code,
-                                    lines=lines))
+        text = email_text(lang=lang, anti_phishing_code=message.anti_phishing_code, lines=lines)
+        mail.set_content(text)
+        mail.add_alternative(_html(text), subtype="html")
+        store = FileStore(ctx.settings.attachments_dir)
+        for item in files:
+            kind, _, sub = item.content_type.partition("/")
+            mail.add_attachment(store.read(item.key), maintype=kind, subtype=sub,
+                                filename=_one_line(item.filename))
         await deliver(ctx.settings, mail)
         return own_id
 
