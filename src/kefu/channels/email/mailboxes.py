@@ -40,7 +40,7 @@ async def mailbox_by_address(*, db: AsyncSession, address: str) -> Mailbox | Non
     return (await db.execute(query)).scalar_one_or_none()
 
 
-async def create_mailbox(*, db: AsyncSession, actor: Agent, address: str, name: str,
+async def create_mailbox(*, db: AsyncSession, actor: Agent | None, address: str, name: str,
                          team_id: int | None, category: str, priority: str) -> Mailbox:
     """`address` must already be a valid, normalised (lower-case) address."""
     checked_category, checked_priority, clean_name = _checked(category, priority, name)
@@ -53,7 +53,7 @@ async def create_mailbox(*, db: AsyncSession, actor: Agent, address: str, name: 
         await db.flush()
     except IntegrityError:
         raise Conflict("A mailbox with that address already exists.") from None
-    record(db, actor=("agent", actor.id), action="mailbox.created",
+    record(db, actor=("agent", actor.id) if actor else ("system", None), action="mailbox.created",
            target=("mailbox", mailbox.id), detail={"address": address})
     return mailbox
 
@@ -97,3 +97,25 @@ async def received_for_ticket(*, db: AsyncSession, reference: str) -> list[RawEm
     query = (select(RawEmail).where(RawEmail.ticket_reference == reference)
              .order_by(RawEmail.id).limit(200))
     return list((await db.execute(query)).scalars())
+
+
+# PRODUCT.md's mailboxes: (local part, team, category, priority).
+DEMO_MAILBOXES = (
+    ("support", "general", Category.OTHER, Priority.NORMAL),
+    ("security", "security", Category.SECURITY, Priority.URGENT),
+    ("business", "business", Category.OTHER, Priority.NORMAL),
+    ("listing", "listing", Category.OTHER, Priority.NORMAL),
+    ("compliance", "compliance", Category.COMPLIANCE, Priority.NORMAL),
+)
+
+
+async def seed_demo_mailboxes(*, db: AsyncSession, domain: str = "kefu.example") -> int:
+    """The demo desk's mailboxes, on a desk that has none; returns how many were added."""
+    if await list_mailboxes(db=db):
+        return 0
+    teams = {t.slug: t.id for t in (await db.execute(select(Team))).scalars()}
+    for local, team, category, priority in DEMO_MAILBOXES:
+        await create_mailbox(db=db, actor=None, address=f"{local}@{domain}",
+                             name="Kefu Support", team_id=teams.get(team),
+                             category=category, priority=priority)
+    return len(DEMO_MAILBOXES)
