@@ -352,6 +352,9 @@ async def test_secrets_in_mail_are_masked(desk: Desk, receiver: int,
     ticket = (await api.get(f"/api/v1/tickets/{row['ticket']}")).json()
     assert "abandon ability" not in ticket["description"]
     assert ticket["category"] == "security"  # an exposed seed phrase is an incident
+    agent = await agent_client(desk, team="security")
+    details = await agent.get(f"/console/tickets/{row['ticket']}/email")
+    assert details.status_code == 200 and "abandon ability" not in details.text
 
 
 async def test_ingest_cli_reads_stdin_and_mbox_and_keeps_oversized_mail(

@@ -33,6 +33,7 @@ from kefu.core import jobs
 from kefu.core.clock import utcnow
 from kefu.core.errors import InvalidInput
 from kefu.core.settings import Settings
+from kefu.security.content import scan_inbound
 from kefu.tickets.files import CheckedFile, FileStore, Upload, check_upload
 from kefu.tickets.models import ChannelType, Status, Ticket
 from kefu.tickets.schemas import TicketFields
@@ -114,8 +115,10 @@ async def _process(db: AsyncSession, settings: Settings, raw: RawEmail) -> Outco
         auth.check, data, parsed.sender.rpartition("@")[2] if parsed.sender else None)
     raw.message_id = parsed.message_id[:200] if parsed.message_id else None
     raw.sender = parsed.sender
-    raw.subject = parsed.subject[:200] or None
-    raw.full_text = parsed.text or None
+    # Shown to agents: through the secret guard like the ticket itself (the raw file,
+    # never shown, keeps the bytes for reprocessing).
+    raw.subject = scan_inbound(parsed.subject[:200]).text or None
+    raw.full_text = scan_inbound(parsed.text).text or None
     flags = [*parsed.flags, *verdict.flags()]
     if verdict.dmarc == "fail":
         flags.append("dmarc_fail")  # the From is not proven: it joins no one's ticket
