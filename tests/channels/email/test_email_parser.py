@@ -155,3 +155,26 @@ def test_garbage_never_raises() -> None:
     for raw in (b"", b"\x00" * 100, b"\xff\xfe" * 1000, b"Content-Type: multipart/mixed\r\n\r\n",
                 b"From: <<<>>>\r\nMessage-ID: <\r\n\r\n", bytes(range(256)) * 10):
         parse(raw)
+
+
+def test_related_html_with_an_inline_image() -> None:
+    message = EmailMessage()
+    message["From"] = "王芳 <wang@example.com>"
+    message["Subject"] = "充值截图"
+    message.set_content("plain fallback")
+    message.add_alternative('<p>充值未到账，截图如下：</p><img src="cid:shot">', subtype="html")
+    html_part = message.get_payload()[1]
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 20
+    html_part.add_related(png, maintype="image", subtype="png", cid="<shot>",
+                          filename="shot.png")
+    parsed = parse(message.as_bytes())
+    assert parsed.text.strip() == "plain fallback"
+    assert parsed.html is not None and "充值未到账" in parsed.html
+    assert [(a.filename, a.content_type) for a in parsed.attachments] == [
+        ("shot.png", "image/png")]
+    html_only = EmailMessage()
+    html_only["From"] = "wang@example.com"
+    html_only["Subject"] = "x"
+    html_only.set_content("<div>提现失败</div><blockquote>旧邮件</blockquote>", subtype="html")
+    only = parse(html_only.as_bytes())
+    assert only.reply == "提现失败" and "旧邮件" in only.text
