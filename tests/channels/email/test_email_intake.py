@@ -469,6 +469,7 @@ async def test_a_failed_parse_keeps_the_message_and_it_can_be_processed_again(
     assert again.status_code == 303
     [row] = await _received(desk, admin, mailbox_id)
     assert row["status"] == "processed" and row["ticket"].startswith("KF-")
+    assert "processing_error" not in row["flags"]  # the flags describe the latest reading
 
 
 async def test_lmtp_receiver_and_maildir_ingest(desk: Desk, admin: httpx.AsyncClient,

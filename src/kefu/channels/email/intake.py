@@ -64,7 +64,8 @@ async def store_raw(*, db: AsyncSession, store: RawStore, mailbox: Mailbox, data
 
 async def reprocess(*, db: AsyncSession, raw: RawEmail) -> None:
     """Parse a kept message again (after a fix, or a raised limit)."""
-    raw.status, raw.error = RawStatus.RECEIVED, None
+    # Flags describe the latest reading; the audit log keeps that it was read again.
+    raw.status, raw.error, raw.flags = RawStatus.RECEIVED, None, []
     jobs.enqueue(db, kind=PARSE_EMAIL, payload={"raw_id": raw.id})
 
 
