@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kefu.channels.email.cli import mail_app, mail_receiver
+from kefu.channels.email.cli import mail_app, mail_poll, mail_receiver
 from kefu.core.datasets import shared_data_dir
 from kefu.core.settings import Settings
 from kefu.kb.cli import kb_app
@@ -23,6 +23,7 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(kb_app, name="kb")
 app.add_typer(mail_app, name="mail")
 app.command("mail-receiver")(mail_receiver)
+app.command("mail-poll")(mail_poll)
 console = Console()
 DEFAULT_DATA = shared_data_dir()
 

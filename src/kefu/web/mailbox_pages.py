@@ -84,6 +84,27 @@ async def received_page(request: Request, db: DbSession, lang: Lang, admin: Admi
         "messages": await mailboxes.received(db=db, mailbox_id=mailbox.id)})
 
 
+@router.post("/admin/mailboxes/{mailbox_id}/imap")
+async def set_imap(request: Request, db: DbSession, lang: Lang, admin: AdminAgent,
+                   mailbox_id: int) -> Response:
+    mailbox = await db.get(Mailbox, mailbox_id)
+    if mailbox is None:
+        raise NotFound()
+    form = await read_form(request, "host", "port", "username", "password", "folder")
+    try:
+        await mailboxes.set_imap(db=db, actor=admin, mailbox=mailbox, host=form["host"],
+                                 port=form["port"], username=form["username"],
+                                 password=form["password"], folder=form["folder"])
+        await db.commit()
+    except KefuError as exc:
+        await rollback(db, admin)
+        return render(request, "admin/mailbox_messages.html", lang, {
+            "agent": admin, "mailbox": mailbox, "error": exc.message,
+            "messages": await mailboxes.received(db=db, mailbox_id=mailbox.id)},
+            status_code=exc.status_code)
+    return RedirectResponse(f"/admin/mailboxes/{mailbox_id}/messages", status_code=303)
+
+
 @router.post("/admin/mailboxes/messages/{raw_id}/reprocess")
 async def reprocess(db: DbSession, admin: AdminAgent, raw_id: int) -> Response:
     raw = await mailboxes.reprocess_raw(db=db, actor=admin, raw_id=raw_id)

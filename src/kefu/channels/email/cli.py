@@ -98,3 +98,30 @@ def mail_receiver(
 
     typer.echo(f"Kefu mail receiver on {host}:{port} ({'LMTP' if lmtp else 'SMTP'})")
     asyncio.run(main())
+
+
+def mail_poll(
+    once: Annotated[bool, typer.Option(help="Poll every mailbox once, then exit.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between polls.")] = 60.0,
+) -> None:
+    """Read new mail from the mailboxes' IMAP folders (TLS, verified) into the desk."""
+    from kefu.channels.email.imap import poll_all
+    from kefu.core.db import make_engine, make_session_factory
+
+    settings = Settings()
+
+    async def main() -> None:
+        engine = make_engine(settings.database_url)
+        factory = make_session_factory(engine)
+        try:
+            while True:
+                for address, outcome in (await poll_all(settings=settings,
+                                                        factory=factory)).items():
+                    typer.echo(f"{address}: {outcome}")
+                if once:
+                    return
+                await asyncio.sleep(max(interval, 1.0))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(main())

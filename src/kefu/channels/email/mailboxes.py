@@ -1,5 +1,7 @@
 """Mailboxes: the only code that writes them. Admins manage them at /admin/mailboxes."""
 
+import re
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -119,3 +121,33 @@ async def seed_demo_mailboxes(*, db: AsyncSession, domain: str = "kefu.example")
                              name="Kefu Support", team_id=teams.get(team),
                              category=category, priority=priority)
     return len(DEMO_MAILBOXES)
+
+
+_HOST = re.compile(r"[A-Za-z0-9.-]{1,254}")
+
+
+async def set_imap(*, db: AsyncSession, actor: Agent, mailbox: Mailbox, host: str, port: str,
+                   username: str, password: str, folder: str) -> None:
+    """Poll the mailbox over IMAPS (an empty host stops polling). An empty password keeps
+    the one stored; a new server or account starts from its first message."""
+    host = host.strip()
+    if not host:
+        mailbox.imap_host = mailbox.imap_username = mailbox.imap_password = None
+    else:
+        if not _HOST.fullmatch(host):
+            raise InvalidInput("The IMAP server must be a host name or address.")
+        number = int(port) if port.strip().isdigit() else 993
+        if not 1 <= number <= 65535:
+            raise InvalidInput("The IMAP port must be between 1 and 65535.")
+        folder = folder.strip() or "INBOX"
+        if len(folder) > 100 or any(ord(c) < 32 for c in folder + username + password):
+            raise InvalidInput("The IMAP folder, user or password has invalid characters.")
+        if (host, username.strip()) != (mailbox.imap_host, mailbox.imap_username):
+            mailbox.imap_uidvalidity = mailbox.imap_last_uid = None
+        mailbox.imap_host, mailbox.imap_port = host, number
+        mailbox.imap_username, mailbox.imap_folder = username.strip()[:254], folder
+        if password:
+            mailbox.imap_password = password[:254]
+    mailbox.imap_error = None
+    record(db, actor=("agent", actor.id), action="mailbox.imap_set",
+           target=("mailbox", mailbox.id), detail={"host": mailbox.imap_host})

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kefu.accounts.models import Team
@@ -24,6 +24,17 @@ class Mailbox(Base):
     priority: Mapped[str] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Polled over IMAP (TLS, certificate verified) when a host is set (`imap.poll`). The
+    # password is stored as given: the desk must present it to the server.
+    imap_host: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    imap_port: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    imap_username: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    imap_password: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    imap_folder: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # Where polling got to: the folder's UIDVALIDITY and the last UID stored raw.
+    imap_uidvalidity: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    imap_last_uid: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    imap_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     team: Mapped[Team | None] = relationship(lazy="joined")
 

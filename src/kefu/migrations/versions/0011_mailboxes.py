@@ -5,9 +5,10 @@ Revises: 0007
 Create Date: 2026-12-06 11:00:00
 
 A mailbox is an address the desk receives at, routed to a team with a default category
-and priority. Every message that arrives is stored raw before it is parsed (its bytes in
-a file in the data folder, named by SHA-256; the row keeps what was read out of it), so a
-parser failure loses nothing and the message can be processed again.
+and priority, optionally polled over IMAP (server, account, folder, and how far polling
+got: UIDVALIDITY and the last UID). Every message that arrives is stored raw before it is
+parsed (its bytes in a file in the data folder, named by SHA-256; the row keeps what was
+read out of it), so a parser failure loses nothing and the message can be processed again.
 """
 
 from collections.abc import Sequence
@@ -32,6 +33,14 @@ def upgrade() -> None:
         sa.Column("priority", sa.String(length=10), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("imap_host", sa.String(length=254), nullable=True),
+        sa.Column("imap_port", sa.Integer(), nullable=True),
+        sa.Column("imap_username", sa.String(length=254), nullable=True),
+        sa.Column("imap_password", sa.String(length=254), nullable=True),
+        sa.Column("imap_folder", sa.String(length=100), nullable=True),
+        sa.Column("imap_uidvalidity", sa.BigInteger(), nullable=True),
+        sa.Column("imap_last_uid", sa.BigInteger(), nullable=True),
+        sa.Column("imap_error", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(["team_id"], ["teams.id"], name=op.f("fk_mailboxes_team_id_teams")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_mailboxes")),
         sa.UniqueConstraint("address", name=op.f("uq_mailboxes_address")),
