@@ -39,9 +39,11 @@ def _free_port() -> int:
 class Sink:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.raws: list[bytes] = []  # as received on the wire
 
     async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
         raw = envelope.content  # type: ignore[attr-defined]
+        self.raws.append(raw)
         self.messages.append(email.message_from_bytes(raw, policy=email.policy.default))  # type: ignore[arg-type]
         return "250 OK"
 
@@ -538,3 +540,32 @@ async def test_agent_reply_carries_its_file_and_without_smtp_goes_to_the_mail_lo
     await desk.run_jobs()
     log = (await admin.get("/admin/mail")).text
     assert "Anything else?" in log and customer in log
+
+
+async def test_agent_reply_is_dkim_signed_when_a_key_is_configured(
+        desk: Desk, receiver: int, admin: httpx.AsyncClient, sink: tuple[Sink, int],
+        tmp_path: object) -> None:
+    from pathlib import Path
+
+    import dkim
+
+    address, mailbox_id = await _mailbox(admin)
+    await _send(receiver, _mail(address, sender=f"k-{secrets.token_hex(3)}@mail.example",
+                                subject="deposit", body="Where is my deposit?"), to=address)
+    [row] = await _received(desk, admin, mailbox_id)
+    api, _ = await make_token(desk)
+    await api.post(f"/api/v1/tickets/{row['ticket']}/messages", json={"body": "On it."})
+    private, record = _dkim_key(tmp_path)
+    key_file = Path(str(tmp_path)) / "dkim.pem"
+    inbox, port = sink
+    await desk.run_jobs(make_settings(desk.settings.data_dir, desk.settings.database_url,
+                                      smtp_host="127.0.0.1", smtp_port=port,
+                                      mail_dkim_selector="s1", mail_dkim_key_file=key_file))
+    index = next(i for i, m in enumerate(inbox.messages)
+                 if m["X-Kefu-Ticket"] == row["ticket"])
+    assert "d=exchange.example" in inbox.messages[index]["DKIM-Signature"].replace(" ", "")
+    raw = inbox.raws[index]
+    records = {b"s1._domainkey.exchange.example.": record}
+    assert dkim.verify(raw, dnsfunc=lambda name, timeout=5: records.get(name))
+    assert not dkim.verify(raw.replace(b"On it.", b"Pay me."),
+                           dnsfunc=lambda name, timeout=5: records.get(name))

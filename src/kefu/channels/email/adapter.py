@@ -10,9 +10,13 @@ customer's answer (In-Reply-To) finds its ticket again.
 import hashlib
 import hmac
 import html
+from email import message_from_bytes
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import formataddr, formatdate, parseaddr
+from typing import cast
 
+import dkim
 from sqlalchemy import select
 
 from kefu.channels.base import (
@@ -27,6 +31,7 @@ from kefu.channels.registry import register
 from kefu.core.errors import InvalidInput
 from kefu.core.i18n import translate
 from kefu.core.jobs import JobContext
+from kefu.core.settings import Settings
 from kefu.notifications.mailer import deliver
 from kefu.notifications.service import email_text
 from kefu.tickets.files import FileStore
@@ -40,6 +45,21 @@ def message_id_for(message_id: int, *, secret: str, domain: str) -> str:
     tag = hmac.new(secret.encode(), f"email-out:{message_id}".encode(),
                    hashlib.sha256).hexdigest()[:20]
     return f"kefu.{message_id}.{tag}@{domain}"
+
+
+SIGNED_HEADERS = (b"from", b"to", b"subject", b"date", b"message-id", b"in-reply-to",
+                  b"references", b"mime-version", b"content-type")
+
+
+def _signed(mail: EmailMessage, settings: Settings, domain: str) -> EmailMessage:
+    """The mail with a DKIM-Signature for `domain` when a key is configured."""
+    if settings.mail_dkim_key_file is None:
+        return mail
+    raw = mail.as_bytes(policy=SMTP)
+    signature = dkim.sign(raw, settings.mail_dkim_selector.encode(), domain.encode(),
+                          settings.mail_dkim_key_file.read_bytes(),
+                          include_headers=[h for h in SIGNED_HEADERS if h.decode() in mail])
+    return cast(EmailMessage, message_from_bytes(signature + raw, policy=SMTP))
 
 
 def _html(text: str) -> str:
@@ -119,7 +139,7 @@ class EmailAdapter(ChannelAdapter):
             kind, _, sub = item.content_type.partition("/")
             mail.add_attachment(store.read(item.key), maintype=kind, subtype=sub,
                                 filename=_one_line(item.filename))
-        await deliver(ctx.settings, mail)
+        await deliver(ctx.settings, _signed(mail, ctx.settings, domain))
         return own_id
 
 
