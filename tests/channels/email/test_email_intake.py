@@ -555,7 +555,7 @@ async def test_agent_reply_is_dkim_signed_when_a_key_is_configured(
     [row] = await _received(desk, admin, mailbox_id)
     api, _ = await make_token(desk)
     await api.post(f"/api/v1/tickets/{row['ticket']}/messages", json={"body": "On it."})
-    private, record = _dkim_key(tmp_path)
+    _, record = _dkim_key(tmp_path)
     key_file = Path(str(tmp_path)) / "dkim.pem"
     inbox, port = sink
     await desk.run_jobs(make_settings(desk.settings.data_dir, desk.settings.database_url,
