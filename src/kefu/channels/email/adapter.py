@@ -14,7 +14,6 @@ from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formataddr, formatdate, parseaddr
-from typing import cast
 
 import dkim
 from sqlalchemy import select
@@ -59,7 +58,7 @@ def _signed(mail: EmailMessage, settings: Settings, domain: str) -> EmailMessage
     signature = dkim.sign(raw, settings.mail_dkim_selector.encode(), domain.encode(),
                           settings.mail_dkim_key_file.read_bytes(),
                           include_headers=[h for h in SIGNED_HEADERS if h.decode() in mail])
-    return cast(EmailMessage, message_from_bytes(signature + raw, policy=SMTP))
+    return message_from_bytes(signature + raw, policy=SMTP)
 
 
 def _html(text: str) -> str:
