@@ -517,7 +517,7 @@ async def test_agent_reply_carries_its_file_and_without_smtp_goes_to_the_mail_lo
         desk: Desk, receiver: int, admin: httpx.AsyncClient, sink: tuple[Sink, int]) -> None:
     address, mailbox_id = await _mailbox(admin)
     customer = f"log-{secrets.token_hex(3)}@mail.example"
-    await _send(receiver, _mail(address, sender=customer, subject="deposit",
+    await _send(receiver, _mail(address, sender=customer, subject="Re: Fwd: deposit",
                                 body="Where is my deposit?"), to=address)
     [row] = await _received(desk, admin, mailbox_id)
     agent = await agent_client(desk)
@@ -530,6 +530,7 @@ async def test_agent_reply_carries_its_file_and_without_smtp_goes_to_the_mail_lo
     await desk.run_jobs(make_settings(desk.settings.data_dir, desk.settings.database_url,
                                       smtp_host="127.0.0.1", smtp_port=port))
     mail = next(m for m in inbox.messages if m["X-Kefu-Ticket"] == row["ticket"])
+    assert mail["Subject"] == f"Re: [{row['ticket']}] deposit"  # one "Re:", not three
     [attached] = list(mail.iter_attachments())
     assert attached.get_filename() == "statement.pdf" and attached.get_content() == pdf
     html_part = mail.get_body(preferencelist=("html",))

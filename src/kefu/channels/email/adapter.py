@@ -10,6 +10,7 @@ customer's answer (In-Reply-To) finds its ticket again.
 import hashlib
 import hmac
 import html
+import re
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -37,6 +38,7 @@ from kefu.tickets.files import FileStore
 from kefu.tickets.models import Attachment, ChannelType, Direction, Ticket, TicketMessage
 
 MAX_REFERENCES = 10
+_RE = re.compile(r"^\s*((re|fw|fwd|回复|答复|转发)\s*[:：]\s*)+", re.IGNORECASE)
 
 
 def message_id_for(message_id: int, *, secret: str, domain: str) -> str:
@@ -96,13 +98,14 @@ class EmailAdapter(ChannelAdapter):
                 .order_by(RawEmail.id.desc()).limit(1))).unique().scalar_one_or_none()
             files = list((await db.execute(select(Attachment).where(
                 Attachment.message_id == message.message_id).order_by(Attachment.id))).scalars())
+            # Message-IDs only: a message stored under its hash had none to refer to.
             thread = [(str(row[0]), str(row[1])) for row in (await db.execute(
                 select(TicketMessage.external_id, TicketMessage.direction)
                 .where(TicketMessage.ticket_id == ticket.id,
                        TicketMessage.channel == ChannelType.EMAIL,
                        TicketMessage.external_id.is_not(None),
                        TicketMessage.id < message.message_id)
-                .order_by(TicketMessage.id))).all()]
+                .order_by(TicketMessage.id))).all() if "@" in str(row[0])]
         to = (ticket.identity_value if ticket.identity_kind == "email" else None) \
             or message.recipient_email
         if not to:
@@ -116,8 +119,8 @@ class EmailAdapter(ChannelAdapter):
         mail = EmailMessage()
         mail["From"] = formataddr((_one_line(sender_name), sender_address))
         mail["To"] = _one_line(to)
-        mail["Subject"] = _one_line(f"Re: [{message.ticket_reference}] "
-                                    f"{message.ticket_subject}")[:300]
+        subject = _RE.sub("", message.ticket_subject)
+        mail["Subject"] = _one_line(f"Re: [{message.ticket_reference}] {subject}")[:300]
         mail["Date"] = formatdate(localtime=False)
         mail["Message-ID"] = f"<{own_id}>"
         inbound = [eid for eid, direction in thread if direction == Direction.IN]
