@@ -378,6 +378,24 @@ async def add_agent_message(
     return message
 
 
+async def add_system_note(*, db: AsyncSession, ticket: Ticket, body: str, action: str,
+                          channel: str) -> TicketMessage:
+    """An internal note the desk writes itself (a reply that could not be delivered, a
+    bounce): agents see it in the thread; it is never delivered to the customer."""
+    message = TicketMessage(ticket_id=ticket.id, author_type="system", author_id=None,
+                            author_name="Kefu", body=body[:20000],
+                            direction=Direction.INTERNAL, channel=channel,
+                            external_id=None, created_at=utcnow())
+    db.add(message)
+    await db.flush()
+    set_committed_value(message, "attachments", [])
+    ticket.updated_at = utcnow()
+    record(db, actor=("system", None), action=action, target=("ticket", ticket.reference))
+    events.emit(db, TICKET_MESSAGE, reference=ticket.reference, author="system",
+                internal=True)
+    return message
+
+
 async def rate_ticket(
     *, db: AsyncSession, ticket: Ticket, customer: Customer, score: int, comment: str
 ) -> None:

@@ -184,7 +184,8 @@ async def test_new_mail_opens_a_routed_ticket_and_the_reply_threads_both_ways(
     assert rows[0]["status"] == "ignored" and rows[0]["ticket"] == row["ticket"]
     assert "auto:bounce" in rows[0]["flags"]
     after = (await api.get(f"/api/v1/tickets/{row['ticket']}")).json()
-    assert len(after["messages"]) == 3
+    assert [m["direction"] for m in after["messages"]] == ["in", "out", "in", "internal"]
+    assert "bounced" in after["messages"][-1]["body"] and after["status"] == "open"
     agent = await agent_client(desk, team="compliance")
     shown = await agent.get(f"/console/tickets/{row['ticket']}/email")
     assert "auto:bounce" in shown.text and "Undelivered Mail" in shown.text
@@ -570,3 +571,40 @@ async def test_agent_reply_is_dkim_signed_when_a_key_is_configured(
     assert dkim.verify(raw, dnsfunc=lambda name, timeout=5: records.get(name))
     assert not dkim.verify(raw.replace(b"On it.", b"Pay me."),
                            dnsfunc=lambda name, timeout=5: records.get(name))
+
+
+class Refusing:
+    """A mail server that knows no such user: a permanent refusal."""
+
+    async def handle_RCPT(self, server: object, session: object, envelope: object,
+                          address: str, options: list[str]) -> str:
+        return "550 5.1.1 No such user here"
+
+
+async def test_a_permanently_refused_reply_is_told_in_the_thread_not_retried(
+        desk: Desk, receiver: int, admin: httpx.AsyncClient) -> None:
+    address, mailbox_id = await _mailbox(admin)
+    await _send(receiver, _mail(address, sender=f"gone-{secrets.token_hex(3)}@mail.example",
+                                subject="deposit", body="Where is my deposit?"), to=address)
+    [row] = await _received(desk, admin, mailbox_id)
+    api, _ = await make_token(desk)
+    await api.post(f"/api/v1/tickets/{row['ticket']}/messages", json={"body": "On it."})
+    port = _free_port()
+    controller = Controller(Refusing(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        settings = make_settings(desk.settings.data_dir, desk.settings.database_url,
+                                 smtp_host="127.0.0.1", smtp_port=port)
+        await desk.run_jobs(settings)
+    finally:
+        controller.stop()
+    ticket = (await api.get(f"/api/v1/tickets/{row['ticket']}")).json()
+    note = ticket["messages"][-1]
+    assert note["direction"] == "internal" and "could not be delivered: 550" in note["body"]
+    # Done, not left to retry for hours: no delivery job carries the refusal.
+    from sqlalchemy import text
+    async with desk.app.state.session_factory() as db:
+        retrying = (await db.execute(text(
+            "SELECT count(*) FROM jobs WHERE kind = 'channel.deliver' AND last_error LIKE "
+            "'%No such user%'"))).scalar_one()
+    assert retrying == 0

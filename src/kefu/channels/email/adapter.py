@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formataddr, formatdate, parseaddr
 
+import aiosmtplib
 import dkim
 from sqlalchemy import select
 
@@ -27,6 +28,7 @@ from kefu.channels.base import (
     OutboundMessage,
 )
 from kefu.channels.email.models import Mailbox, RawEmail
+from kefu.channels.email.parser import clean
 from kefu.channels.registry import register
 from kefu.core.errors import InvalidInput
 from kefu.core.i18n import translate
@@ -36,6 +38,7 @@ from kefu.notifications.mailer import deliver
 from kefu.notifications.service import email_text
 from kefu.tickets.files import FileStore
 from kefu.tickets.models import Attachment, ChannelType, Direction, Ticket, TicketMessage
+from kefu.tickets.service import add_system_note
 
 MAX_REFERENCES = 10
 _RE = re.compile(r"^\s*((re|fw|fwd|回复|答复|转发)\s*[:：]\s*)+", re.IGNORECASE)
@@ -141,8 +144,34 @@ class EmailAdapter(ChannelAdapter):
             kind, _, sub = item.content_type.partition("/")
             mail.add_attachment(store.read(item.key), maintype=kind, subtype=sub,
                                 filename=_one_line(item.filename))
-        await deliver(ctx.settings, _signed(mail, ctx.settings, domain))
+        try:
+            await deliver(ctx.settings, _signed(mail, ctx.settings, domain))
+        except aiosmtplib.SMTPResponseException as exc:
+            if exc.code < 500:
+                raise  # temporary: the job retries with backoff
+            await _permanent_failure(ctx, message.ticket_reference, to,
+                                     f"{exc.code} {exc.message}")
+            return None
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            refusal = exc.recipients[0] if exc.recipients else None
+            if refusal is None or refusal.code < 500:
+                raise
+            await _permanent_failure(ctx, message.ticket_reference, to,
+                                     f"{refusal.code} {refusal.message}")
+            return None
         return own_id
+
+
+async def _permanent_failure(ctx: JobContext, reference: str, to: str, reason: str) -> None:
+    """The server refused the reply for good (5xx): retrying cannot help, so the agent is
+    told in the ticket's thread instead."""
+    async with ctx.session_factory() as db:
+        ticket = (await db.execute(select(Ticket).where(Ticket.reference == reference))
+                  ).unique().scalar_one()
+        await add_system_note(
+            db=db, ticket=ticket, channel=ChannelType.EMAIL, action="email.delivery_failed",
+            body=f"The email reply to {to} could not be delivered: {clean(reason)[:300]}")
+        await db.commit()
 
 
 register(EmailAdapter())

@@ -37,7 +37,12 @@ from kefu.security.content import scan_inbound
 from kefu.tickets.files import CheckedFile, FileStore, Upload, check_upload
 from kefu.tickets.models import ChannelType, Status, Ticket
 from kefu.tickets.schemas import TicketFields
-from kefu.tickets.service import add_customer_reply, create_ticket, ticket_for_external_id
+from kefu.tickets.service import (
+    add_customer_reply,
+    add_system_note,
+    create_ticket,
+    ticket_for_external_id,
+)
 
 PARSE_EMAIL = "email.parse"
 MAX_PARSE_BYTES = 25 * 1024 * 1024  # larger messages are kept raw and flagged, not read
@@ -126,6 +131,12 @@ async def _process(db: AsyncSession, settings: Settings, raw: RawEmail) -> Outco
     ticket = await _thread(db, parsed)
     reference = ticket.reference if ticket is not None else None
     if parsed.auto is not None:
+        if ticket is not None and parsed.auto == "bounce" and parsed.embedded_ids:
+            # A reply of ours came back: the agent sees it in the thread (the ticket's
+            # status is left alone).
+            await add_system_note(
+                db=db, ticket=ticket, channel=ChannelType.EMAIL, action="email.bounced",
+                body=f"An email about this ticket bounced: {raw.subject or ''}"[:300])
         return Outcome(RawStatus.IGNORED, [*flags, f"auto:{parsed.auto}"], reference)
     if parsed.sender is None:
         return Outcome(RawStatus.IGNORED, [*flags, "no_sender"], reference)
