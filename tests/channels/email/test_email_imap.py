@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -102,6 +103,11 @@ service imap-login {{
             time.sleep(0.1)
         yield Imap(port, maildir, cert)
     finally:
+        # The master (its pid in master.pid) stops every process it forked.
+        master = run / "master.pid"
+        pid = int(master.read_text().split()[0]) if master.exists() else server.pid
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
         server.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):
             server.wait(timeout=10)
@@ -145,3 +151,34 @@ async def test_imap_folder_is_polled_into_tickets_once(
     assert [r["status"] for r in rows] == ["processed"] * 3
     assert len({r["ticket"] for r in rows}) == 3
     assert os.listdir(imap.maildir / "new") or os.listdir(imap.maildir / "cur")
+
+
+async def test_idle_brings_new_mail_in_at_once(
+        desk: Desk, imap: Imap, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kefu.channels.email.imap import watch_mailbox
+
+    admin: httpx.AsyncClient = await agent_client(desk, role=Role.ADMIN)
+    address, mailbox_id = await _mailbox(admin)
+    await admin.post(f"/admin/mailboxes/{mailbox_id}/imap", data={
+        "host": "127.0.0.1", "port": str(imap.port), "username": "kefu",
+        "password": PASSWORD, "folder": "INBOX"})
+    monkeypatch.setenv("SSL_CERT_FILE", str(imap.cert))
+    # A long interval: only IDLE can make the mail arrive within the test's wait.
+    watcher = asyncio.create_task(watch_mailbox(
+        settings=desk.settings, factory=desk.app.state.session_factory,
+        mailbox_id=int(mailbox_id), interval=120))
+    try:
+        await asyncio.sleep(2)  # polled once (nothing), now idling
+        imap.deliver(_mail(address, sender="idle@mail.example", subject="deposit",
+                           body="Deposit missing.").as_bytes())
+        rows: list[dict[str, str]] = []
+        for _ in range(40):
+            await asyncio.sleep(0.5)
+            rows = await _received(desk, admin, mailbox_id)
+            if rows:
+                break
+        assert [r["status"] for r in rows] == ["processed"]
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import select
 
 from kefu.core.settings import Settings
 
@@ -102,10 +103,13 @@ def mail_receiver(
 
 def mail_poll(
     once: Annotated[bool, typer.Option(help="Poll every mailbox once, then exit.")] = False,
-    interval: Annotated[float, typer.Option(help="Seconds between polls.")] = 60.0,
+    interval: Annotated[float, typer.Option(
+        help="Longest wait between polls (IMAP IDLE ends it sooner).")] = 300.0,
 ) -> None:
-    """Read new mail from the mailboxes' IMAP folders (TLS, verified) into the desk."""
-    from kefu.channels.email.imap import poll_all
+    """Read new mail from the mailboxes' IMAP folders (TLS, verified) into the desk;
+    between polls each mailbox waits with IMAP IDLE, so mail arrives at once."""
+    from kefu.channels.email.imap import poll_all, watch_mailbox
+    from kefu.channels.email.models import Mailbox
     from kefu.core.db import make_engine, make_session_factory
 
     settings = Settings()
@@ -114,13 +118,18 @@ def mail_poll(
         engine = make_engine(settings.database_url)
         factory = make_session_factory(engine)
         try:
-            while True:
-                for address, outcome in (await poll_all(settings=settings,
-                                                        factory=factory)).items():
-                    typer.echo(f"{address}: {outcome}")
-                if once:
-                    return
-                await asyncio.sleep(max(interval, 1.0))
+            for address, outcome in (await poll_all(settings=settings,
+                                                    factory=factory)).items():
+                typer.echo(f"{address}: {outcome}")
+            if once:
+                return
+            async with factory() as db:
+                ids = (await db.execute(select(Mailbox.id).where(
+                    Mailbox.active.is_(True), Mailbox.imap_host.is_not(None)))).scalars().all()
+            # Mailboxes added later are picked up on the next start.
+            await asyncio.gather(*(watch_mailbox(settings=settings, factory=factory,
+                                                 mailbox_id=i, interval=max(interval, 1.0))
+                                   for i in ids))
         finally:
             await engine.dispose()
 

@@ -12,6 +12,8 @@ import asyncio
 import imaplib
 import re
 import ssl
+import threading
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -25,6 +27,7 @@ from kefu.core.settings import Settings
 
 BATCH = 200  # messages per poll and mailbox; the next poll takes the rest
 TIMEOUT_SECONDS = 30
+IDLE_CHUNK = 10.0  # seconds; RFC 2177 asks for a renewal at least every 29 minutes
 _UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
 
 
@@ -117,3 +120,70 @@ async def poll_all(*, settings: Settings, factory: async_sessionmaker[AsyncSessi
         except (OSError, imaplib.IMAP4.error, ssl.SSLError, ValueError) as exc:
             out[address] = clean(f"error: {type(exc).__name__}: {exc}")[:300]
     return out
+
+
+def wait_for_mail(host: str, port: int, username: str, password: str, folder: str,
+                  *, seconds: float, stop: threading.Event | None = None) -> bool:
+    """Wait up to `seconds` for new mail with IMAP IDLE (RFC 2177); True when the server
+    announced some. IDLE is renewed every IDLE_CHUNK seconds, when `stop` is checked, so
+    the thread this blocks never outlives its watcher by long. A server without IDLE is
+    simply waited out (plain polling). Blocking: run it in a thread."""
+    deadline = time.monotonic() + seconds
+    context = ssl.create_default_context()
+    with imaplib.IMAP4_SSL(host, port, ssl_context=context,
+                           timeout=TIMEOUT_SECONDS) as client:
+        client.login(username, password)
+        client.select(_quoted(folder), readonly=True)
+        idle = "IDLE" in client.capabilities
+        while time.monotonic() < deadline and not (stop and stop.is_set()):
+            chunk = min(IDLE_CHUNK, max(deadline - time.monotonic(), 0.1))
+            if not idle:
+                time.sleep(chunk)
+                continue
+            if _idle_once(client, chunk):
+                return True
+        return False
+
+
+def _idle_once(client: imaplib.IMAP4_SSL, seconds: float) -> bool:
+    client.send(b"K1 IDLE\r\n")
+    if not client.readline().startswith(b"+"):
+        return False
+    arrived = False
+    client.sock.settimeout(seconds)
+    try:
+        while not arrived:
+            line = client.readline()
+            if not line:
+                raise imaplib.IMAP4.abort("the server closed the connection")
+            arrived = b"EXISTS" in line or b"RECENT" in line
+    except TimeoutError:
+        pass
+    client.sock.settimeout(TIMEOUT_SECONDS)
+    client.send(b"DONE\r\n")
+    while not client.readline().startswith(b"K1 "):
+        pass
+    return arrived
+
+
+async def watch_mailbox(*, settings: Settings, factory: async_sessionmaker[AsyncSession],
+                        mailbox_id: int, interval: float) -> None:
+    """Poll, then IDLE until the server says mail arrived (or `interval` passes), forever.
+    A failure is recorded on the mailbox and retried after `interval`."""
+    stop = threading.Event()
+    while True:
+        try:
+            await poll_mailbox(settings=settings, factory=factory, mailbox_id=mailbox_id)
+            async with factory() as db:
+                mailbox = await db.get(Mailbox, mailbox_id)
+                if mailbox is None or not mailbox.imap_host or not mailbox.active:
+                    return
+                config = (mailbox.imap_host, mailbox.imap_port or 993,
+                          mailbox.imap_username or "", mailbox.imap_password or "",
+                          mailbox.imap_folder or "INBOX")
+            await asyncio.to_thread(wait_for_mail, *config, seconds=interval, stop=stop)
+        except (OSError, imaplib.IMAP4.error, ssl.SSLError, ValueError):
+            await asyncio.sleep(interval)
+        except asyncio.CancelledError:
+            stop.set()  # the thread ends at its next IDLE renewal
+            raise
