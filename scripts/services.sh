@@ -20,4 +20,11 @@ if ! redis_up; then
   for _ in $(seq 1 30); do redis_up && break; sleep 1; done
 fi
 redis_up || { echo "Redis is not running on 127.0.0.1:6379" >&2; exit 1; }
+# The email channel's IMAP tests start their own Dovecot (tests/channels/email); they are
+# skipped where it is not installed.
+if ! command -v dovecot >/dev/null 2>&1 && [ ! -x /usr/sbin/dovecot ] && [ "$(id -u)" = "0" ]; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q dovecot-imapd) \
+    >/tmp/kefu-dovecot-install.log 2>&1 \
+    || echo "dovecot-imapd could not be installed: the IMAP tests will be skipped" >&2
+fi
 echo "PostgreSQL and Redis are up."

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from kefu.channels.email.cli import mail_app, mail_poll, mail_receiver
 from kefu.core.datasets import shared_data_dir
 from kefu.core.settings import Settings
 from kefu.kb.cli import kb_app
@@ -20,6 +21,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
 app.add_typer(eval_app, name="eval")
 app.add_typer(kb_app, name="kb")
+app.add_typer(mail_app, name="mail")
+app.command("mail-receiver")(mail_receiver)
+app.command("mail-poll")(mail_poll)
 console = Console()
 DEFAULT_DATA = shared_data_dir()
 
@@ -104,6 +108,25 @@ def bench_tickets(
               server_workers=server_workers, token=token)
 
 
+@bench_app.command("email")
+def bench_email(
+    messages: Annotated[int, typer.Option(help="Messages to send.")] = 2000,
+    db: Annotated[str, typer.Option(help="sqlite or postgresql.")] = "sqlite",
+    connections: Annotated[int, typer.Option(help="Parallel SMTP connections.")] = 8,
+    workers: Annotated[int, typer.Option(help="kefu worker processes.")] = 1,
+    kill_worker: Annotated[bool, typer.Option(help="SIGKILL a worker halfway.")] = False,
+    data: Annotated[Path, typer.Option(help="The shared data folder (email_fixtures).")] = (
+        DEFAULT_DATA),
+) -> None:
+    """Mail through the SMTP receiver into tickets; prints JSON (msgs_per_s,
+    p99_ingest_to_ticket_ms, lost) last."""
+    from kefu.bench.email import print_result, run_email_bench
+
+    print_result(run_email_bench(db=db, messages=messages, connections=connections,
+                                 workers=workers, kill_worker=kill_worker,
+                                 fixtures=data / "email_fixtures"))
+
+
 @bench_app.command("search")
 def bench_search(
     repeat: Annotated[int, typer.Option(help="Times each query is asked.")] = 10,
@@ -181,6 +204,20 @@ def eval_retrieval(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     print(json.dumps(result, ensure_ascii=False))
+
+
+@eval_app.command("email")
+def eval_email(
+    data: Annotated[Path, typer.Option(help="The shared data folder (email_fixtures).")] = (
+        DEFAULT_DATA),
+) -> None:
+    """Every fixture message through the parser; reply text against upstream's expected
+    outputs. Prints JSON (parsed, crashed, reply_text_matches, reply_text_total) last."""
+    import json
+
+    from kefu.channels.email.evaluate import evaluate
+
+    print(json.dumps(evaluate(data / "email_fixtures"), ensure_ascii=False))
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.channels import portal  # noqa: F401  (registers the portal and API adapters)
 from kefu.channels.base import OutboundMessage
+from kefu.channels.email import adapter  # noqa: F401  (registers the email adapter)
 from kefu.channels.registry import adapter_for
 from kefu.contacts.identities import identities_of
 from kefu.core import jobs

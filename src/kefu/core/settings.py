@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_starttls: bool = False
     mail_from: str = "Kefu Support <support@kefu.example>"
+    # Email replies are DKIM-signed (d= the mailbox's domain) when a key file is given.
+    mail_dkim_selector: str = "kefu"
+    mail_dkim_key_file: Path | None = None
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     max_attachments_per_message: int = Field(default=5, gt=0)
     agent_totp_required: bool = False

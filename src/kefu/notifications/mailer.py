@@ -54,10 +54,16 @@ def _append_to_log(path: Path, message: EmailMessage) -> None:
         "to": message["To"],
         "subject": message["Subject"],
         "message_id": message["Message-ID"],
-        "text": message.get_content(),
+        "text": _plain_text(message),
     }
     with path.open("a", encoding="utf-8") as handle:
         handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+def _plain_text(message: EmailMessage) -> str:
+    # A reply with an HTML alternative or attachments is multipart: log its text part.
+    body = message.get_body(preferencelist=("plain",))
+    return str(body.get_content()) if body is not None else ""
 
 
 def read_log(path: Path, *, limit: int = 200) -> list[dict[str, str]]:

@@ -121,6 +121,7 @@ async def create_ticket(
     actor: Author | None = None,
     external_id: str | None = None,
     identity: tuple[str, str] | None = None,
+    team: str | None = None,
 ) -> CreatedTicket:
     """Write the ticket, its first message, audit entries and notification job together:
     the one writer of new tickets, for every channel.
@@ -131,6 +132,8 @@ async def create_ticket(
     own id for the first message; one already stored raises an IntegrityError and writes
     nothing (`ticket_for_external_id` finds the ticket it opened). `identity` is the
     customer's address the ticket came by (kind, value); by default their email, else UID.
+    `team` (a slug) is the team a channel routes to (an email mailbox's), instead of the
+    category's; a security category or incident still goes to the security team.
     """
     if files and not isinstance(db, AsyncSession):
         raise ValueError("attachments need a session: a direct write is one statement")
@@ -140,6 +143,8 @@ async def create_ticket(
     exposed = subject + description + outcome
     incident = exposed.severe or is_security_incident(f"{subject.text}\n{description.text}")
     category, team_slug, chosen = _route(fields.category, priority, incident=incident)
+    if team is not None and category != Category.SECURITY:
+        team_slug = team
     now = utcnow()
     reference = ticket_reference()
     ticket: dict[str, Any] = {
@@ -376,6 +381,24 @@ async def add_agent_message(
     record(db, actor=("agent", agent.id), action=action, target=("ticket", ticket.reference))
     events.emit(db, TICKET_MESSAGE, reference=ticket.reference, author="agent",
                 internal=internal)
+    return message
+
+
+async def add_system_note(*, db: AsyncSession, ticket: Ticket, body: str, action: str,
+                          channel: str) -> TicketMessage:
+    """An internal note the desk writes itself (a reply that could not be delivered, a
+    bounce): agents see it in the thread; it is never delivered to the customer."""
+    message = TicketMessage(ticket_id=ticket.id, author_type="system", author_id=None,
+                            author_name="Kefu", body=body[:20000],
+                            direction=Direction.INTERNAL, channel=channel,
+                            external_id=None, created_at=utcnow())
+    db.add(message)
+    await db.flush()
+    set_committed_value(message, "attachments", [])
+    ticket.updated_at = utcnow()
+    record(db, actor=("system", None), action=action, target=("ticket", ticket.reference))
+    events.emit(db, TICKET_MESSAGE, reference=ticket.reference, author="system",
+                internal=True)
     return message
 
 

@@ -40,6 +40,7 @@ from kefu.web import (
     kb_admin_pages,
     live,
     macro_pages,
+    mailbox_pages,
     portal_pages,
     security_pages,
     ticket_facts_pages,
@@ -95,7 +96,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     for module in (api_tickets, guard_api, auth_pages, totp_pages, agent_account_pages,
                    portal_pages, console_pages, console_work_pages, macro_pages, admin_pages,
                    console_security_pages, attachments, help_pages, kb_admin_pages,
-                   verify_pages, security_pages, live, ticket_facts_pages):
+                   mailbox_pages, verify_pages, security_pages, live, ticket_facts_pages):
         app.include_router(module.router)
     _install_error_handlers(app)
 

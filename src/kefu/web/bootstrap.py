@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from kefu.accounts import service as accounts
 from kefu.accounts.models import Agent, Role
+from kefu.channels.email.mailboxes import seed_demo_mailboxes
 from kefu.core import migrate
 from kefu.core.settings import Settings
 from kefu.kb.folder import load_demo_if_empty
@@ -42,6 +43,7 @@ async def prepare(
             logins = await _seed_demo_agents(db, settings.data_dir / "demo-logins.txt")
             await load_demo_if_empty(db=db)
             await seed_demo_channels(db=db)
+            await seed_demo_mailboxes(db=db)
         await db.commit()
     return logins
 
