@@ -245,7 +245,7 @@ async def test_spoofed_sender_naming_a_ticket_gets_a_flagged_ticket_of_their_own
     flagged = (await api.get(f"/api/v1/tickets/{rows[0]['ticket']}")).json()
     assert flagged["identity_value"] == attacker  # From decides, never Reply-To
     # Agents see why, on the ticket's email page (linked from the ticket), in both languages.
-    agent = await agent_client(desk)
+    agent = await agent_client(desk, team="general")
     ticket_page = await agent.get(f"/console/tickets/{rows[0]['ticket']}")
     assert f"/console/tickets/{rows[0]['ticket']}/email" in ticket_page.text
     details = await agent.get(f"/console/tickets/{rows[0]['ticket']}/email")
@@ -521,7 +521,7 @@ async def test_agent_reply_carries_its_file_and_without_smtp_goes_to_the_mail_lo
     await _send(receiver, _mail(address, sender=customer, subject="Re: Fwd: deposit",
                                 body="Where is my deposit?"), to=address)
     [row] = await _received(desk, admin, mailbox_id)
-    agent = await agent_client(desk)
+    agent = await agent_client(desk, team="general")
     pdf = b"%PDF-1.4 statement"
     sent = await agent.post(f"/console/tickets/{row['ticket']}/reply",
                             data={"body": "Statement <b>attached</b>.", "status": ""},
