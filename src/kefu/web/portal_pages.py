@@ -9,7 +9,8 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from kefu.channels.base import Identity
-from kefu.channels.portal import PortalAdapter, Submission
+from kefu.channels.portal import Submission
+from kefu.channels.registry import adapter_for
 from kefu.contacts import service as contacts
 from kefu.contacts.models import Contact
 from kefu.core.errors import KefuError
@@ -36,7 +37,6 @@ from kefu.web.ticket_facts_pages import customer_facts_context
 router = APIRouter(include_in_schema=False)
 FORM_FIELDS = ("category", "subject", "description", "uid", "txid", "occurred_at", "platform",
                "platform_version", "desired_outcome")
-PORTAL = PortalAdapter()
 
 
 @router.get("/")
@@ -82,7 +82,7 @@ async def submit_ticket(request: Request, db: DbSession, settings: Settings, sto
     context = {"customer": customer, "categories": list(Category), "form": form}
     try:
         fields = _parse_fields({k: v for k, v in form.items() if k != "request_id"})
-        inbound = PORTAL.receive(Submission(
+        inbound = adapter_for(ChannelType.PORTAL).receive(Submission(
             sender=Identity("email", customer.email) if customer.email
             else Identity("uid", customer.uid or "", verified=True),
             body=fields.description, subject=fields.subject,
