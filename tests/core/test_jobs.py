@@ -121,3 +121,34 @@ async def test_unknown_job_kind_is_kept_not_dropped(desk: Desk) -> None:
     async with desk.app.state.session_factory() as db:
         rows = (await db.execute(select(jobs.Job).where(jobs.Job.id == job_id))).scalars().all()
     assert len(rows) == 1
+
+
+@jobs.handler("test.slow")
+async def slow(payload: dict[str, Any], ctx: jobs.JobContext) -> None:
+    await asyncio.sleep(payload["seconds"])
+    calls.setdefault("slow", []).append(payload)
+
+
+async def test_a_long_job_keeps_its_lease_while_its_runner_lives(desk: Desk,
+                                                                monkeypatch: Any) -> None:
+    """The heartbeat renews the lease: a job running for several leases is never up for
+    another runner to take while its own runner lives, and it runs once."""
+    monkeypatch.setattr(jobs, "LEASE", timedelta(seconds=0.6))
+    async with desk.app.state.session_factory() as db:
+        job = jobs.enqueue(db, kind="test.slow", payload={"seconds": 2.0, "n": desk.backend})
+        await db.commit()
+        job_id = job.id
+    ctx = jobs.JobContext(desk.settings, desk.app.state.session_factory)
+    runner = asyncio.create_task(jobs.run_pending(ctx))  # other tests' due jobs run too
+    for _ in range(200):
+        if (await _job(desk, job_id)).status == "running":
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(1.2)  # two leases in: without renewal it would have run out
+    running = await _job(desk, job_id)
+    assert running.status == "running" and running.attempts == 1
+    assert running.locked_until is not None and running.locked_until > utcnow()
+    await runner
+    done = await _job(desk, job_id)
+    assert (done.status, done.attempts) == ("done", 1)
+    assert [p["n"] for p in calls["slow"]].count(desk.backend) == 1
