@@ -4,7 +4,7 @@ page is already open, without a reload."""
 import re
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from .e2e_support import Server
 
@@ -51,13 +51,18 @@ def customer_files(page: Page, base: str, subject: str) -> str:
     return page.locator(".meta .ref").inner_text().strip()
 
 
+def contexts(browser: Browser, count: int, locale: str = "en-US") -> list[BrowserContext]:
+    """Separate browser sessions (a customer, agents), each with the tests' timeout."""
+    made = [browser.new_context(locale=locale) for _ in range(count)]
+    for context in made:
+        context.set_default_timeout(TIMEOUT_MS)
+    return made
+
+
 def test_new_ticket_and_reply_appear_for_an_open_console(chromium_browser: Browser,
                                                          kefu_server: Server) -> None:
     base = kefu_server.base_url
-    customer = chromium_browser.new_context(locale="en-US")
-    agent = chromium_browser.new_context(locale="en-US")
-    for context in (customer, agent):
-        context.set_default_timeout(TIMEOUT_MS)
+    customer, agent = contexts(chromium_browser, 2)
     try:
         inbox = agent.new_page()
         sign_in_agent(inbox, kefu_server)
@@ -93,10 +98,7 @@ def test_a_live_update_keeps_the_agents_selection(chromium_browser: Browser,
                                                   kefu_server: Server) -> None:
     """A row ticked for a bulk change stays ticked when an event re-renders it."""
     base = kefu_server.base_url
-    customer = chromium_browser.new_context(locale="en-US")
-    agent = chromium_browser.new_context(locale="en-US")
-    for context in (customer, agent):
-        context.set_default_timeout(TIMEOUT_MS)
+    customer, agent = contexts(chromium_browser, 2)
     try:
         portal = customer.new_page()
         reference = customer_files(portal, base, "Live: keep my tick")

@@ -19,9 +19,10 @@ from functools import cache
 
 from mnemonic import Mnemonic
 
+from kefu.triage.chain.encoding import b58encode_check
+
 Span = tuple[int, int]
 
-B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 ZERO_WIDTH = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")
 HOMOGLYPHS = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "y": "у", "x": "х",
               "i": "і", "s": "ѕ", "j": "ј", "k": "κ", "v": "ν", "t": "τ"}
@@ -55,17 +56,6 @@ class _Builder:
 
     def text(self) -> str:
         return "".join(self.parts)
-
-
-def b58encode_check(payload: bytes) -> str:
-    """Base58check encoding (double-SHA256 checksum)."""
-    raw = payload + hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4]
-    number = int.from_bytes(raw, "big")
-    out = ""
-    while number:
-        number, digit = divmod(number, 58)
-        out = B58[digit] + out
-    return "1" * (len(raw) - len(raw.lstrip(b"\0"))) + out
 
 
 def wif(key: bytes, *, compressed: bool) -> str:
