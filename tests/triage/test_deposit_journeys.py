@@ -14,6 +14,7 @@ from conftest import (
     Desk,
     agent_client,
     customer_client,
+    make_token,
     reference_from,
     submit_ticket,
     unique_email,
@@ -46,15 +47,6 @@ async def _stored(desk: Desk) -> str:
             if json_columns:
                 parts.extend(str(r) for r in (await db.execute(select(*json_columns))).all())
     return "\n".join(parts)
-
-
-async def _api(desk: Desk) -> httpx.AsyncClient:
-    admin = await agent_client(desk, role=Role.ADMIN)
-    page = await admin.post("/admin/tokens", data={"name": "crm",
-                                                   "scopes": ["tickets:read", "tickets:write"]})
-    api = desk.client()
-    api.headers["authorization"] = "Bearer " + page.text.split('id="new-token">')[1].split("<")[0]
-    return api
 
 
 async def _search(agent: httpx.AsyncClient, query: str) -> str:
@@ -102,7 +94,7 @@ async def test_portal_private_key_beside_the_hash_is_masked_and_escalated(desk: 
 
 async def test_api_deposit_ticket_and_a_key_beside_it(desk: Desk) -> None:
     # On PostgreSQL the API create is the direct path (one statement, then the facts).
-    api = await _api(desk)
+    api, _ = await make_token(desk)
     text, txid, address = _message()
     created = await api.post("/api/v1/tickets", json={
         "category": "deposit_withdrawal", "subject": "deposit", "description": text,

@@ -9,22 +9,12 @@ from conftest import (
     Desk,
     agent_client,
     customer_client,
+    make_token,
     reference_from,
     submit_ticket,
     unique_email,
 )
-from kefu.accounts.models import Role
 from kefu.triage.chain.encoding import b58encode_check, to_checksum_address
-
-
-async def make_token(desk: Desk) -> httpx.AsyncClient:
-    """An API client acting for a new admin (who sees every team)."""
-    admin = await agent_client(desk, role=Role.ADMIN)
-    page = await admin.post("/admin/tokens", data={"name": "crm",
-                                                   "scopes": ["tickets:read", "tickets:write"]})
-    api = desk.client()
-    api.headers["authorization"] = "Bearer " + page.text.split('id="new-token">')[1].split("<")[0]
-    return api
 
 
 def _values(seed: int) -> tuple[str, str, str]:
@@ -74,7 +64,7 @@ async def test_a_reply_adds_facts_and_clears_a_flag(desk: Desk) -> None:
 async def test_api_ticket_facts_are_stored_and_searchable(desk: Desk) -> None:
     # On PostgreSQL this is the direct path: the facts are a statement of their own.
     txid, tron, _ = _values(2)
-    api = await make_token(desk)
+    api, _ = await make_token(desk)
     created = await api.post("/api/v1/tickets", json={
         "category": "deposit_withdrawal", "subject": "TRC20 withdrawal not received",
         "description": f"我的提现一直没到 {txid} 帮忙查一下，地址 {tron}",
