@@ -2,6 +2,7 @@
 
 from kefu.accounts import models as accounts_models
 from kefu.channels.email import models as email_models
+from kefu.chat import models as chat_models
 from kefu.contacts import models as contacts_models
 from kefu.core import audit, jobs
 from kefu.core.db import Base
@@ -15,7 +16,7 @@ from kefu.triage import models as triage_models
 
 metadata = Base.metadata
 __all__ = [
-    "accounts_models", "audit", "channels_models", "contacts_models", "email_models",
+    "accounts_models", "audit", "channels_models", "chat_models", "contacts_models", "email_models",
     "exchange_models", "feed_models",
     "jobs", "kb_models", "macros_models", "metadata", "tickets_models", "triage_models",
 ]

@@ -29,6 +29,9 @@ class Team(Base):
     slug: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     name_zh: Mapped[str] = mapped_column(String(100), default="")
+    # When the team answers chats, e.g. "mon-fri 09:00-18:00 +08:00"; None: around the
+    # clock (`kefu.chat.hours`).
+    hours: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Agent(Base):

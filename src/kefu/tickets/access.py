@@ -10,7 +10,9 @@ from kefu.tickets.models import Ticket, TicketMessage
 
 
 def visible_to_agent(query: Select[Ticket], agent: Agent) -> Select[Ticket]:
-    """Agents see their team's tickets and those assigned to them; supervisors see all."""
+    """Agents see their team's tickets and those assigned to them; supervisors see all.
+    Nobody sees a chat the bot still owns or solved (`bot_only`) until it is handed over."""
+    query = query.where(Ticket.bot_only.is_(False))
     if agent.sees_all_teams:
         return query
     return query.where(or_(Ticket.team_id == agent.team_id, Ticket.assignee_id == agent.id))

@@ -3,7 +3,17 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kefu.accounts.models import Agent, Team
@@ -98,6 +108,8 @@ class Ticket(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
     rating_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # A chat the bot still owns (or solved): agents' views leave it out until handed over.
+    bot_only: Mapped[bool] = mapped_column(Boolean, default=False)
 
     customer: Mapped[Customer] = relationship(lazy="joined")
     team: Mapped[Team | None] = relationship(lazy="joined")
@@ -109,12 +121,15 @@ class TicketMessage(Base):
     # A channel's own id for a message (an email's Message-ID, a webhook's update id, a
     # client's resend key) is stored once: a redelivery finds the message already there.
     # NULLs never collide, so messages without one are unaffected.
+    # A chat's messages are numbered in order (`seq`): a client that reconnects asks for
+    # those after the last one it saw.
     __table_args__ = (UniqueConstraint("channel", "external_id",
-                                       name="uq_ticket_messages_channel_external_id"),)
+                                       name="uq_ticket_messages_channel_external_id"),
+                      Index("uq_ticket_messages_ticket_id_seq", "ticket_id", "seq", unique=True))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    author_type: Mapped[str] = mapped_column(String(16))  # customer | agent | system
+    author_type: Mapped[str] = mapped_column(String(16))  # customer | agent | system | bot
     author_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     author_name: Mapped[str] = mapped_column(String(100), default="")
     body: Mapped[str] = mapped_column(Text)
@@ -122,6 +137,10 @@ class TicketMessage(Base):
     channel: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # What a channel shows beside the text: a bot answer's article links, its question
+    # whether the answer helped ({"articles": [{"title", "url"}], "ask_feedback": true}).
+    meta: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
 
     @property
     def internal(self) -> bool:
