@@ -10,6 +10,10 @@ Delivery is at most once (Redis pub/sub keeps nothing for a listener that is awa
 the database stays the source of truth: events carry their feed row's id and a client
 that lost some asks for what came after the last id it saw.
 
+A subscription takes every event, or only those addressed to one of its keys (an
+event's `data["keys"]`: a chat's customer listens to `chat:12`, an agent to `agent:5`),
+so ten thousand chat connections cost one dictionary lookup per event, not ten thousand.
+
 Each subscription has a bounded queue. A client that does not keep up (or is gone) is
 dropped when its queue is full, never waited for: the others go on, and the dropped
 client reconnects and catches up from the database.
@@ -37,9 +41,10 @@ RECONNECT_SECONDS = 1.0
 class Subscription:
     """One client's queue. `dropped` means it fell behind and must catch up elsewhere."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, keys: frozenset[str] = frozenset()) -> None:
         self.queue: asyncio.Queue[events.Event] = asyncio.Queue(size)
         self.dropped = False
+        self.keys = keys  # empty: every event
 
     async def next(self, wait: float) -> events.Event | None:
         """The next event, or None after `wait` seconds without one (or once dropped)."""
@@ -57,7 +62,8 @@ class LocalBus:
     def __init__(self, names: Iterable[str], *, queue_size: int = QUEUE_SIZE) -> None:
         self.names = frozenset(names)
         self.queue_size = queue_size
-        self._subscriptions: set[Subscription] = set()
+        self._subscriptions: set[Subscription] = set()  # every event
+        self._keyed: dict[str, set[Subscription]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
@@ -77,23 +83,32 @@ class LocalBus:
         for name in self.names:
             events.unsubscribe(name, self._on_event)
         await self._stop_transport()
-        for subscription in self._subscriptions:
-            subscription.dropped = True
-        self._subscriptions.clear()
+        self.drop_all()
         self._loop = None
 
-    async def subscribe(self) -> Subscription:
+    async def subscribe(self, keys: Iterable[str] = ()) -> Subscription:
+        """Every event, or with `keys` only the events addressed to one of them."""
         await self.start()
-        subscription = Subscription(self.queue_size)
-        self._subscriptions.add(subscription)
+        subscription = Subscription(self.queue_size, frozenset(keys))
+        if not subscription.keys:
+            self._subscriptions.add(subscription)
+        for key in subscription.keys:
+            self._keyed.setdefault(key, set()).add(subscription)
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
         self._subscriptions.discard(subscription)
+        for key in subscription.keys:
+            keyed = self._keyed.get(key)
+            if keyed is not None:
+                keyed.discard(subscription)
+                if not keyed:
+                    del self._keyed[key]
 
     @property
     def subscribers(self) -> int:
-        return len(self._subscriptions)
+        return len(self._subscriptions) + len(
+            {s for keyed in self._keyed.values() for s in keyed})
 
     def _on_event(self, item: events.Event) -> None:
         # Called after commit, usually on this loop's thread; a thread elsewhere (a
@@ -114,19 +129,27 @@ class LocalBus:
         self.deliver(item)
 
     def deliver(self, item: events.Event) -> None:
-        """Hand `item` to every subscription of this process, dropping the full ones."""
-        for subscription in list(self._subscriptions):
+        """Hand `item` to each subscription of this process that takes it, dropping the
+        full ones."""
+        targets = set(self._subscriptions)
+        for key in item.data.get("keys", ()):
+            targets.update(self._keyed.get(key, ()))
+        for subscription in targets:
             try:
                 subscription.queue.put_nowait(item)
             except asyncio.QueueFull:
                 subscription.dropped = True
-                self._subscriptions.discard(subscription)
+                self.unsubscribe(subscription)
 
     def drop_all(self) -> None:
         """Every client catches up from the database (after events may have been lost)."""
         for subscription in self._subscriptions:
             subscription.dropped = True
+        for keyed in self._keyed.values():
+            for subscription in keyed:
+                subscription.dropped = True
         self._subscriptions.clear()
+        self._keyed.clear()
 
     async def _start_transport(self) -> None:
         pass
@@ -221,7 +244,10 @@ class RedisBus(LocalBus):
             await asyncio.sleep(RECONNECT_SECONDS)
 
 
-def make_bus(names: Iterable[str], *, redis_url: str, database_url: str) -> LocalBus:
+def make_bus(names: Iterable[str], *, redis_url: str, database_url: str,
+             topic: str = "") -> LocalBus:
+    """`topic` names a second bus of the same desk (chat), on its own Redis channel."""
     if redis_url:
-        return RedisBus(names, url=redis_url, channel=channel_for(database_url))
+        channel = channel_for(database_url) + (f":{topic}" if topic else "")
+        return RedisBus(names, url=redis_url, channel=channel)
     return LocalBus(names)

@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     agent_totp_required: bool = False
     session_hours: int = 12
     login_attempts_per_minute: int = 10
+    # Chat abuse limits: new visitors and chats per client address an hour, messages per
+    # visitor a minute. A benchmark driving thousands of chats from one address raises them.
+    chat_visitors_per_ip_hour: int = Field(default=120, gt=0)
+    chat_chats_per_ip_hour: int = Field(default=60, gt=0)
+    chat_messages_per_minute: int = Field(default=60, gt=0)
+    # Seconds an agent has to accept an offered chat before it goes to the next agent.
+    chat_offer_seconds: int = Field(default=30, gt=0)
     seed_demo: bool = True
     # Space-separated addresses of reverse proxies whose X-Forwarded-Proto is believed
     # ("*": any peer, only when nothing but the proxy can reach the app). A request they
@@ -58,6 +65,13 @@ class Settings(BaseSettings):
     exchange_api_secret: str = ""
     exchange_allow_loopback: bool = False  # honoured only in development/test
     exchange_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    # The chat bot's optional composer: an OpenAI-compatible chat-completions endpoint
+    # (base URL such as https://api.openai.com/v1 or a self-hosted model) that phrases
+    # answers from the retrieved articles. Off unless a URL and a model are set.
+    chat_composer_url: str | None = None
+    chat_composer_key: str | None = None
+    chat_composer_model: str | None = None
+    chat_composer_timeout_seconds: float = Field(default=4.0, gt=0, le=30)
 
     @model_validator(mode="after")
     def _defaults_and_secrets(self) -> "Settings":

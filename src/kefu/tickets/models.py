@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -140,7 +141,7 @@ class TicketMessage(Base):
     seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # What a channel shows beside the text: a bot answer's article links, its question
     # whether the answer helped ({"articles": [{"title", "url"}], "ask_feedback": true}).
-    meta: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     @property
     def internal(self) -> bool:

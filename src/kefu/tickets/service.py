@@ -122,6 +122,7 @@ async def create_ticket(
     external_id: str | None = None,
     identity: tuple[str, str] | None = None,
     team: str | None = None,
+    bot_only: bool = False,
 ) -> CreatedTicket:
     """Write the ticket, its first message, audit entries and notification job together:
     the one writer of new tickets, for every channel.
@@ -134,6 +135,8 @@ async def create_ticket(
     customer's address the ticket came by (kind, value); by default their email, else UID.
     `team` (a slug) is the team a channel routes to (an email mailbox's), instead of the
     category's; a security category or incident still goes to the security team.
+    `bot_only` opens a chat the bot answers first: agents' views and consoles hear of it
+    only when it is handed over (`kefu.chat`), so it gets no desk feed row yet.
     """
     if files and not isinstance(db, AsyncSession):
         raise ValueError("attachments need a session: a direct write is one statement")
@@ -156,6 +159,7 @@ async def create_ticket(
         "txid": _clean_txid(fields.txid), "occurred_at": fields.occurred_at,
         "platform": fields.platform, "platform_version": fields.platform_version,
         "desired_outcome": outcome.text or None, "created_at": now, "updated_at": now,
+        "bot_only": bot_only,
     }
     author = Author.of_customer(customer)
     message: dict[str, Any] = {"author_type": author.kind, "author_name": author.name[:100],
@@ -173,7 +177,7 @@ async def create_ticket(
         "security_incident": incident}, exposed)
     email = _created_email(customer, reference, subject.text)
     job = None if email is None else job_values(kind=SEND_EMAIL, payload=email)
-    feed_row = row_values(TICKET_CREATED, reference, {}, now)
+    feed_row = None if bot_only else row_values(TICKET_CREATED, reference, {}, now)
     written = await insert_new_ticket(
         db, NewTicketRows(ticket, team_slug, message, tuple(audits), job, new_customer,
                           identities, feed_row))
@@ -182,12 +186,14 @@ async def create_ticket(
     # From the stored (guarded) text: a hex masked as a key is never a fact.
     await record_new_ticket_facts(db, written.ticket_id, extract_facts(
         f"{subject.text}\n{description.text}", txid_field=ticket["txid"]))
-    attachments = (await _store_files(db, store, written.ticket_id, written.message_id, files)
+    attachments = (await store_files(db, store, written.ticket_id, written.message_id, files)
                    if isinstance(db, AsyncSession) else [])
     if job is not None:
         after.append(enqueued_event(SEND_EMAIL))
-    after.append(events.Event(TICKET_CREATED, {"reference": reference, "assignee_id": None,
-                                               "team_id": written.team_id}, id=written.event_id))
+    if not bot_only:
+        after.append(events.Event(TICKET_CREATED, {"reference": reference, "assignee_id": None,
+                                                   "team_id": written.team_id},
+                                  id=written.event_id))
     for item in after:
         emit_after_commit(db, item)
     detail = TicketDetail(
@@ -284,7 +290,7 @@ async def _add_message(
         # Nothing to load: saying so spares a SELECT on the hot path of every reply.
         set_committed_value(message, "attachments", [])
         return message
-    await _store_files(db, store, ticket.id, message.id, files)
+    await store_files(db, store, ticket.id, message.id, files)
     await db.refresh(message, ["attachments"])
     return message
 
@@ -298,7 +304,7 @@ async def reply_channel(db: AsyncSession, ticket: Ticket) -> str:
     return (await db.execute(query)).scalar_one_or_none() or ticket.channel
 
 
-async def _store_files(
+async def store_files(
     db: AsyncSession, store: FileStore, ticket_id: int, message_id: int,
     files: list[CheckedFile],
 ) -> list[Attachment]:

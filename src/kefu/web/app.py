@@ -32,6 +32,9 @@ from kefu.web import (
     api_tickets,
     attachments,
     auth_pages,
+    chat_api,
+    chat_runtime,
+    chat_socket,
     console_pages,
     console_security_pages,
     console_work_pages,
@@ -66,7 +69,9 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         if run_migrations:
             await prepare(app.state.engine, app.state.session_factory, settings)
         await app.state.bus.start()  # with Redis, this process's events must go out
+        await app.state.chat_bus.start()
         pruner = asyncio.create_task(live.keep_feed_short(app.state.session_factory))
+        sweeper = asyncio.create_task(chat_runtime.sweep_forever(app))
         runner_task = None
         runner = jobs.Runner(jobs.JobContext(settings, app.state.session_factory))
         if settings.run_jobs_in_process:
@@ -74,9 +79,11 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         yield
         runner.stop()
         pruner.cancel()
+        sweeper.cancel()
         if runner_task is not None:
             await runner_task
         await app.state.bus.stop()
+        await app.state.chat_bus.stop()
         await app.state.engine.dispose()
 
     app = FastAPI(title="Kefu", version="0.1.0", lifespan=lifespan,
@@ -88,13 +95,16 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     app.state.file_store = FileStore(settings.attachments_dir)
     app.state.rate_limiter = _limiter(settings)
     app.state.bus = live.make_bus(settings)  # started by the lifespan or the first client
+    app.state.chat_bus = chat_runtime.make_chat_bus(settings)
+    app.state.chat_runtime = chat_runtime.make_runtime(app)
     app.add_middleware(SecurityHeaders, hsts=settings.cookie_secure,
                        trusted_proxies=settings.trusted_proxies)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # The REST API first: routes are matched in order, and integrators' calls are the
     # busiest; no page path starts with /api/, so the order changes nothing else.
-    for module in (api_tickets, guard_api, auth_pages, totp_pages, agent_account_pages,
-                   portal_pages, console_pages, console_work_pages, macro_pages, admin_pages,
+    for module in (api_tickets, chat_api, chat_socket, guard_api, auth_pages, totp_pages,
+                   agent_account_pages, portal_pages, console_pages, console_work_pages,
+                   macro_pages, admin_pages,
                    console_security_pages, attachments, help_pages, kb_admin_pages,
                    mailbox_pages, verify_pages, security_pages, live, ticket_facts_pages):
         app.include_router(module.router)
@@ -118,8 +128,9 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
 
 
 def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
-        "accept", "")
+    path = request.url.path
+    return (path.startswith(("/api/", "/chat/api/"))
+            or "application/json" in request.headers.get("accept", ""))
 
 
 CONSOLE_AREAS = ("/console", "/admin")

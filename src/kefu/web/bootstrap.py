@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from kefu.accounts import service as accounts
 from kefu.accounts.models import Agent, Role
 from kefu.channels.email.mailboxes import seed_demo_mailboxes
+from kefu.chat.sites import ensure_demo_site
 from kefu.core import migrate
 from kefu.core.settings import Settings
 from kefu.kb.folder import load_demo_if_empty
@@ -44,6 +45,7 @@ async def prepare(
             await load_demo_if_empty(db=db)
             await seed_demo_channels(db=db)
             await seed_demo_mailboxes(db=db)
+            await ensure_demo_site(db, settings.secret_key)
         await db.commit()
     return logins
 

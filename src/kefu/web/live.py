@@ -104,10 +104,10 @@ def _refuse(status: int, message: str) -> Response:
 
 def allowed_origins(settings: Settings) -> frozenset[str]:
     listed = settings.live_allowed_origins.split() or [settings.base_url]
-    return frozenset(_origin(url) for url in listed)
+    return frozenset(origin_of(url) for url in listed)
 
 
-def _origin(url: str) -> str:
+def origin_of(url: str) -> str:
     parts = urlsplit(url.strip())
     return f"{parts.scheme}://{parts.netloc}".lower()
 
@@ -149,7 +149,7 @@ async def stream(request: Request) -> Response:
     origin = request.headers.get("origin")
     # Browsers send Origin on cross-origin requests; a same-origin EventSource may omit
     # it, and the agent cookie (SameSite=Lax) is not sent cross-site anyway.
-    if origin is not None and _origin(origin) not in allowed_origins(settings):
+    if origin is not None and origin_of(origin) not in allowed_origins(settings):
         return _refuse(403, "This origin may not follow the desk.")
     last_id = _last_event_id(request)
     if isinstance(last_id, Response):
