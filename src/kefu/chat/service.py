@@ -218,6 +218,7 @@ async def leave_message(db: AsyncSession, store: FileStore, *, chat: Chat, custo
         raise Conflict("This chat has ended. Start a new one to ask something else.")
     ticket = await db.get(Ticket, chat.ticket_id)
     assert ticket is not None
+    customer = await db.merge(customer)  # the visitor may come from another session
     if customer.email is None:
         taken = (await db.execute(select(Customer.id).where(Customer.email == email))).first()
         if taken is None:

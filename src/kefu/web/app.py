@@ -33,6 +33,7 @@ from kefu.web import (
     attachments,
     auth_pages,
     chat_api,
+    chat_console,
     chat_runtime,
     chat_socket,
     console_pages,
@@ -102,8 +103,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # The REST API first: routes are matched in order, and integrators' calls are the
     # busiest; no page path starts with /api/, so the order changes nothing else.
-    for module in (api_tickets, chat_api, chat_socket, guard_api, auth_pages, totp_pages,
-                   agent_account_pages, portal_pages, console_pages, console_work_pages,
+    for module in (api_tickets, chat_api, chat_socket, chat_console, guard_api, auth_pages,
+                   totp_pages, agent_account_pages, portal_pages, console_pages, console_work_pages,
                    macro_pages, admin_pages,
                    console_security_pages, attachments, help_pages, kb_admin_pages,
                    mailbox_pages, verify_pages, security_pages, live, ticket_facts_pages):

@@ -73,10 +73,16 @@ def runtime(request: Request) -> Runtime:
     return rt
 
 
-async def current_visitor(request: Request, db: DbSession) -> Customer:
+async def current_visitor(request: Request) -> Customer:
+    """The visitor behind the bearer token, read in a session of its own: the handlers
+    that run a conversation turn open theirs, and an embedded desk has one SQLite
+    connection, which a request's session would hold."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    customer = await visitor_for_token(db, token.strip()) if scheme.lower() == "bearer" else None
+    if scheme.lower() != "bearer":
+        raise Unauthorized("Your chat session has expired. Please reload the page.")
+    async with request.app.state.session_factory() as db:
+        customer = await visitor_for_token(db, token.strip())
     if customer is None:
         raise Unauthorized("Your chat session has expired. Please reload the page.")
     return customer
@@ -145,7 +151,7 @@ async def _message_limit(limiter: Limiter, settings: Settings, visitor: Customer
 
 
 @router.post("/chats/{chat_id}/messages", status_code=201)
-async def send(chat_id: int, body: MessageIn, db: DbSession, settings: Settings,
+async def send(chat_id: int, body: MessageIn, settings: Settings,
                limiter: Limiter, visitor: Visitor, rt: Rt) -> Response:
     await _message_limit(limiter, settings, visitor)
     posted = await customer_says(rt, chat_id=chat_id, customer=visitor,
@@ -154,7 +160,7 @@ async def send(chat_id: int, body: MessageIn, db: DbSession, settings: Settings,
 
 
 @router.post("/chats/{chat_id}/attachments", status_code=201)
-async def upload(chat_id: int, db: DbSession, settings: Settings, limiter: Limiter,
+async def upload(chat_id: int, settings: Settings, limiter: Limiter,
                  visitor: Visitor, rt: Rt, file: Annotated[UploadFile, File()],
                  client_id: Annotated[str, Form(max_length=64)]) -> Response:
     """A screenshot or a PDF: checked by its content as ticket attachments are; a

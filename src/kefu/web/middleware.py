@@ -56,6 +56,10 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        cors = _chat_cors(scope)
+        if cors and scope["method"] == "OPTIONS":  # the widget's preflight, on any site
+            await PlainTextResponse("", status_code=204, headers=dict(cors))(scope, receive, send)
+            return
         if scope["method"] in UNSAFE and not _same_origin(scope):
             # Cookies are SameSite=Lax already; this also stops a same-site subdomain.
             response = PlainTextResponse("Cross-site request refused.", status_code=403)
@@ -70,14 +74,34 @@ class SecurityHeaders:
                 for name, value in defaults:
                     if name not in headers:  # a route's own policy (attachments, embed) wins
                         headers[name] = value
+                for name, value in cors:
+                    headers[name] = value
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
 
+CHAT_API = "/chat/api/"
+
+
+def _chat_cors(scope: Scope) -> list[tuple[str, str]]:
+    """The widget runs on the exchange's pages and calls the chat API across origins.
+    It sends a bearer token, never a cookie, so any origin may call; which sites may
+    use a chat is the site's own list, checked by the API and the WebSocket."""
+    if not str(scope.get("path", "")).startswith(CHAT_API):
+        return []
+    origin = Headers(scope=scope).get("origin")
+    if not origin:
+        return []
+    return [("access-control-allow-origin", origin), ("vary", "Origin"),
+            ("access-control-allow-methods", "GET, POST"),
+            ("access-control-allow-headers", "authorization, content-type"),
+            ("access-control-max-age", "600")]
+
+
 def _same_origin(scope: Scope) -> bool:
     # API calls authenticate with a bearer token, which a browser never sends by itself.
-    if str(scope.get("path", "")).startswith("/api/"):
+    if str(scope.get("path", "")).startswith(("/api/", CHAT_API)):
         return True
     headers = Headers(scope=scope)
     origin = headers.get("origin") or headers.get("referer")
