@@ -177,6 +177,13 @@ async def test_a_screenshot_is_kept_and_a_disguised_file_stores_nothing(desk: De
                            files={"file": ("shot.png", PNG, "image/png")})
     assert ok.status_code == 201, ok.text
     assert ok.json()["attachment"]["content_type"] == "image/png"
+    url = ok.json()["attachment"]["url"]
+    download = await client.get(url)
+    assert download.status_code == 200 and download.content == PNG
+    assert download.headers["content-disposition"].startswith("attachment")
+    stranger, _ = await _chat(desk)
+    assert (await stranger.get(url)).status_code == 404
+    await stranger.aclose()
     async with desk.app.state.session_factory() as db:
         before = (await db.execute(select(func.count()).select_from(Attachment))).scalar_one()
     refused = await client.post(path, data={"client_id": "f2"},

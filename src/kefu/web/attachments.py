@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from kefu.core.errors import NotFound
 from kefu.tickets.access import access_ticket_for_agent, access_ticket_for_customer
+from kefu.tickets.files import FileStore
 from kefu.tickets.models import Attachment, Direction, Ticket, TicketMessage
 from kefu.web.deps import (
     DbSession,
@@ -50,7 +51,11 @@ async def download(request: Request, key: str, db: DbSession, settings: Settings
     )).unique().first()
     if row is None or not await _allowed(request, db, settings, row[2], row[1]):
         raise NotFound()
-    attachment = row[0]
+    return attachment_download(store, row[0])
+
+
+def attachment_download(store: FileStore, attachment: Attachment) -> Response:
+    """The file as a download: never rendered inline, never sniffed."""
     ascii_name = attachment.filename.encode("ascii", "replace").decode().replace('"', "_")
     return Response(
         store.read(attachment.key),

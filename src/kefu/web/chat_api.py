@@ -6,22 +6,25 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from sqlalchemy import select
 
 from kefu.chat import service
 from kefu.chat.conversation import Runtime, chat_of, customer_says, dispatch_team, feedback
 from kefu.chat.frames import message_frame
 from kefu.chat.handoff import hand_over
-from kefu.chat.models import Outcome, Owner, ProblemType
+from kefu.chat.models import Chat, Outcome, Owner, ProblemType
 from kefu.chat.queries import chat_view, messages_after
 from kefu.chat.sites import SignedUid, site_by_key, verified_uid
 from kefu.chat.transcript import send_transcript
 from kefu.chat.visitors import open_visitor, visitor_for_token
 from kefu.contacts.models import Customer
-from kefu.core.errors import Forbidden, Unauthorized
+from kefu.core.errors import Forbidden, NotFound, Unauthorized
 from kefu.core.i18n import normalise
 from kefu.security.ratelimit import enforce
 from kefu.tickets.files import Upload, check_upload
-from kefu.web.deps import DbSession, Limiter, Settings, client_ip
+from kefu.tickets.models import Attachment, Direction, TicketMessage
+from kefu.web.attachments import attachment_download
+from kefu.web.deps import DbSession, Limiter, Settings, Store, client_ip
 
 router = APIRouter(prefix="/chat/api/v1", tags=["chat"])
 
@@ -229,6 +232,19 @@ async def end(chat_id: int, db: DbSession, visitor: Visitor) -> dict[str, Any]:
     await service.end_chat(db, chat, outcome=outcome, by="customer")
     await db.commit()
     return await _view(db, chat_id, visitor)
+
+
+@router.get("/attachments/{key}")
+async def attachment(key: str, db: DbSession, store: Store, visitor: Visitor) -> Response:
+    """A file in the visitor's own chat (theirs or the agent's), never an internal one."""
+    found = (await db.execute(
+        select(Attachment).join(TicketMessage, TicketMessage.id == Attachment.message_id)
+        .join(Chat, Chat.ticket_id == Attachment.ticket_id)
+        .where(Attachment.key == key[:64], Chat.visitor_id == visitor.id,
+               TicketMessage.direction != Direction.INTERNAL))).scalar_one_or_none()
+    if found is None:
+        raise NotFound()
+    return attachment_download(store, found)
 
 
 async def _view(db: DbSession, chat_id: int, visitor: Customer) -> dict[str, Any]:

@@ -103,7 +103,9 @@
     });
     if (m.attachment) {
       var file = document.createElement("a");
-      file.href = m.attachment.url; file.textContent = " 📎 " + m.attachment.name;
+      // The widget's link needs the visitor's token; agents download by their session.
+      file.href = m.attachment.url.replace("/chat/api/v1/attachments/", "/attachments/");
+      file.textContent = " 📎 " + m.attachment.name;
       item.appendChild(file);
     }
     $("transcript").appendChild(item);
