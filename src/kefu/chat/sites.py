@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.chat.models import ChatSite
 from kefu.core.clock import utcnow
-from kefu.core.errors import Forbidden, NotFound
+from kefu.core.errors import Forbidden, InvalidInput, NotFound
 
 DEMO_SITE = "demo"
 MAX_UID = 64
@@ -83,3 +83,23 @@ async def ensure_demo_site(db: AsyncSession, secret_key: str) -> None:
 
 def demo_secret(secret_key: str) -> str:
     return hmac.new(secret_key.encode(), b"chat-site:demo", hashlib.sha256).hexdigest()
+
+
+async def update_site(db: AsyncSession, site: ChatSite, *, name: str, origins: str,
+                      verified_only: bool) -> None:
+    site.name = name.strip()[:100] or site.name
+    site.origins = " ".join(checked_origin(o) for o in origins.split())
+    site.verified_only = verified_only
+
+
+def checked_origin(origin: str) -> str:
+    """An origin as browsers send it: scheme://host[:port], nothing after."""
+    origin = origin.strip().rstrip("/").lower()
+    scheme, _, rest = origin.partition("://")
+    if scheme not in ("http", "https") or not rest or "/" in rest or len(origin) > 200:
+        raise InvalidInput(f"Not an origin: {origin[:60]} (like https://www.example.com)")
+    return origin
+
+
+async def list_sites(db: AsyncSession) -> list[ChatSite]:
+    return list((await db.execute(select(ChatSite).order_by(ChatSite.id))).scalars())

@@ -32,6 +32,7 @@ from kefu.web import (
     api_tickets,
     attachments,
     auth_pages,
+    chat_admin_pages,
     chat_api,
     chat_console,
     chat_runtime,
@@ -105,7 +106,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     # busiest; no page path starts with /api/, so the order changes nothing else.
     for module in (api_tickets, chat_api, chat_socket, chat_console, guard_api, auth_pages,
                    totp_pages, agent_account_pages, portal_pages, console_pages, console_work_pages,
-                   macro_pages, admin_pages,
+                   macro_pages, admin_pages, chat_admin_pages,
                    console_security_pages, attachments, help_pages, kb_admin_pages,
                    mailbox_pages, verify_pages, security_pages, live, ticket_facts_pages):
         app.include_router(module.router)
