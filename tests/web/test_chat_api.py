@@ -219,3 +219,22 @@ async def test_the_widget_may_call_from_the_exchanges_pages(desk: Desk) -> None:
         console = await client.options("/console/chats/inbox",
                                        headers={"origin": "https://evil.example"})
         assert "access-control-allow-origin" not in console.headers
+
+
+async def test_the_transcript_goes_by_email_without_internal_notes(desk: Desk) -> None:
+    from kefu.core.jobs import Job
+    from kefu.notifications.service import SEND_EMAIL
+
+    client, chat = await _chat(desk)
+    await client.post(f"/chat/api/v1/chats/{chat['id']}/messages",
+                      json={"client_id": "t1", "text": "转人工"})  # the handover writes a note
+    address = f"transcript-{chat['id']}@example.com"
+    response = await client.post(f"/chat/api/v1/chats/{chat['id']}/transcript",
+                                 json={"email": address})
+    assert response.status_code == 202
+    async with desk.app.state.session_factory() as db:
+        payloads = (await db.execute(select(Job.payload).where(Job.kind == SEND_EMAIL))
+                    ).scalars().all()
+    mail = next(p for p in payloads if p["to"] == address)
+    assert "转人工" in mail["text"] and "Problem type" not in mail["text"]
+    await client.aclose()

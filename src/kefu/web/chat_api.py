@@ -216,11 +216,12 @@ async def rating(chat_id: int, body: RatingIn, db: DbSession, visitor: Visitor
 
 
 @router.post("/chats/{chat_id}/transcript", status_code=202)
-async def transcript(chat_id: int, body: TranscriptIn, db: DbSession, limiter: Limiter,
-                     visitor: Visitor) -> dict[str, str]:
+async def transcript(chat_id: int, body: TranscriptIn, db: DbSession, settings: Settings,
+                     limiter: Limiter, visitor: Visitor) -> dict[str, str]:
     await enforce(limiter, f"chat-transcript:{chat_id}", limit=3, window_seconds=3600)
     chat = await chat_of(db, chat_id, visitor.id)
-    await send_transcript(db, chat, to=str(body.email), customer=visitor)
+    await send_transcript(db, chat, to=str(body.email), customer=visitor,
+                          base_url=settings.base_url)
     await db.commit()
     return {"status": "queued"}
 

@@ -120,6 +120,7 @@
     return api("GET", "/console/chats/" + id + "/messages").then(function (data) {
       var c = data.chat;
       $("chat-title").textContent = c.reference;
+      $("macro-suggestions").dataset.ticket = c.reference;  // macros fill in this chat's customer
       $("chat-meta").textContent = c.problem_type + " · " + c.lang + " · " + c.owner +
         (c.verified_uid ? " · UID " + c.verified_uid + " ✓" : "");
       $("accept").hidden = c.owner !== "queue";
@@ -153,11 +154,12 @@
     var id = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random();
     api("POST", "/console/chats/" + current + "/messages",
         { text: text, client_id: id, internal: $("internal").checked })
-      .then(function (m) { $("reply").value = ""; addMessage(m); })
+      .then(function (m) { $("reply").value = ""; $("macro-chosen").hidden = true; addMessage(m); })
       .catch(showError);
   });
   $("reply").addEventListener("keydown", function (e) {
-    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("composer").requestSubmit(); }
+    var picking = !$("macro-suggestions").hidden;  // Enter then picks a macro (macros.js)
+    if (e.key === "Enter" && !e.shiftKey && !picking) { e.preventDefault(); $("composer").requestSubmit(); }
     else if (socket && socket.readyState === 1 && current !== null) {
       socket.send(JSON.stringify({ type: "typing", chat: current }));
     }
