@@ -238,3 +238,18 @@ async def test_the_transcript_goes_by_email_without_internal_notes(desk: Desk) -
     mail = next(p for p in payloads if p["to"] == address)
     assert "转人工" in mail["text"] and "Problem type" not in mail["text"]
     await client.aclose()
+
+
+async def test_a_chinese_visitor_reads_the_chat_and_its_errors_in_chinese(desk: Desk) -> None:
+    the_site = await site(desk)
+    async with desk.client() as client:
+        await _visitor(client, the_site.key, lang="zh-CN")
+        chat = (await client.post("/chat/api/v1/chats", json={
+            "site": the_site.key, "problem_type": "deposit_withdrawal", "lang": "zh-CN"})).json()
+        history = (await client.get(f"/chat/api/v1/chats/{chat['id']}/messages")).json()
+        greeting = history["messages"][0]["text"]
+        assert "转人工" in greeting and "您好" in greeting
+        empty = await client.post(f"/chat/api/v1/chats/{chat['id']}/messages",
+                                  json={"client_id": "e", "text": "\x00"},
+                                  headers={"accept-language": "zh-CN"})
+        assert empty.json()["detail"] == "消息为空。"

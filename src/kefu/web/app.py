@@ -23,6 +23,7 @@ from kefu.accounts.models import Agent
 from kefu.core import jobs
 from kefu.core.db import make_engine, make_session_factory
 from kefu.core.errors import KefuError, RateLimited
+from kefu.core.i18n import translate
 from kefu.core.settings import Settings
 from kefu.security.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from kefu.tickets.files import FileStore
@@ -188,7 +189,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KefuError)
     async def kefu_error(request: Request, exc: KefuError) -> Response:
         if _wants_json(request):
-            response: Response = JSONResponse({"detail": exc.message},
+            message = exc.message
+            if request.url.path.startswith("/chat/"):  # the widget shows it to the customer
+                message = translate(await get_lang(request), message)
+            response: Response = JSONResponse({"detail": message},
                                               status_code=exc.status_code)
         else:
             response = await error_page(request, exc.message, exc.status_code)
