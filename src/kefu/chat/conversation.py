@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from kefu.chat.adapter import CHAT_ADAPTER
 from kefu.chat.botflow import Turn, apply_turn, offered_articles, record_feedback
 from kefu.chat.models import Chat, Owner
 from kefu.chat.routing import dispatch
@@ -40,6 +41,10 @@ async def chat_of(db: AsyncSession, chat_id: int, customer_id: int) -> Chat:
 
 async def customer_says(rt: Runtime, *, chat_id: int, customer: Customer, client_id: str,
                         text: str, file: CheckedFile | None = None) -> Posted:
+    # Bad input is refused before any database work (the adapter's contract, as on
+    # every channel); the service stores what it normalised.
+    CHAT_ADAPTER.receive({"chat": chat_id, "client_id": client_id, "text": text,
+                  "visitor": customer.id})
     async with rt.factory() as db:
         chat = await chat_of(db, chat_id, customer.id)
         posted = await add_customer_message(db, rt.store, chat=chat, customer=customer,
