@@ -71,12 +71,22 @@ def worker() -> None:
     settings = Settings()
 
     async def main() -> None:
+        from kefu.web.chat_runtime import make_chat_bus
+        from kefu.web.live import make_bus
+
         engine = make_engine(settings.database_url)
         runner = jobs.Runner(jobs.JobContext(settings, make_session_factory(engine)))
+        # With Redis, what a job changes (a reply delivered into a chat, a ticket moved)
+        # reaches the browsers connected to the web processes; without it there are none.
+        buses = [make_bus(settings), make_chat_bus(settings)] if settings.redis_url else []
+        for bus in buses:
+            await bus.start()
         console.print("Kefu worker running; Ctrl-C stops it.")
         try:
             await runner.run_forever()
         finally:
+            for bus in buses:
+                await bus.stop()
             await engine.dispose()
 
     import kefu.job_handlers  # noqa: F401  (registers every job kind with the runner)
