@@ -147,7 +147,7 @@
     var form = this.composer = el("form", "kefu-composer");
     var attach = el("label", "kefu-attach");
     attach.setAttribute("data-t-label", "attach");
-    attach.appendChild(el("span", "kefu-attach-icon", "📎"));
+    attach.appendChild(clipIcon());
     var file = this.fileInput = el("input");
     file.type = "file";
     file.accept = ACCEPT.join(",") + ",.png,.jpg,.jpeg,.pdf";
@@ -323,7 +323,12 @@
     this.api("GET", "/chats/" + encodeURIComponent(chatId) + "/messages?after=0").then(
       function (data) {
         if (data.chat.open) { self.resume(data.chat); return; }
-        if (data.chat.rated) { self.forget(); self.choose(); return; }
+        // An ended chat is shown again only to ask for its rating.
+        if (data.chat.rated || data.chat.outcome === "left_message") {
+          self.forget();
+          self.choose();
+          return;
+        }
         self.list.textContent = "";
         self.mode("chat");
         self.chat = data.chat;
@@ -339,7 +344,9 @@
     if (this.conn) { this.conn.stop(); this.conn = null; }
     this.forget();
     this.list.textContent = "";
-    this.choose();
+    this.chat = null;
+    this.mode("start");
+    this.start(); // the site's hours may have changed since the last chat began
   };
 
   /* ---- the chat's state: owner, queue, agent ---- */
@@ -787,6 +794,20 @@
     clearTimeout(this.errorTimer);
     this.errorTimer = setTimeout(function () { box.hidden = true; }, ERROR_SHOWN_MS);
   };
+
+  // An SVG, not an emoji: phones without a colour-emoji font would show a box.
+  function clipIcon() {
+    var svgNs = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(svgNs, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("class", "kefu-attach-icon");
+    var path = document.createElementNS(svgNs, "path");
+    path.setAttribute("d", "M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 " +
+      "0V6.5H9v9a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v11.5a6 6 0 0 0 12 0v-10z");
+    svg.appendChild(path);
+    return svg;
+  }
 
   function cssEscape(value) {
     return window.CSS && CSS.escape ? CSS.escape(value) : String(value).replace(/[^\w-]/g, "");
