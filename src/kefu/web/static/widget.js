@@ -18,6 +18,7 @@
   var site = data.site || "";
   var prefix = "kefu:" + site + ":";
   var LABEL = { "zh-CN": "在线客服", en: "Chat with us" };
+  var UNREAD = { "zh-CN": "有新消息", en: "new message" };
 
   var memory = {};
   var store = {
@@ -62,6 +63,8 @@
     ".kefu-launcher svg{width:30px;height:30px;fill:currentColor}" +
     ".kefu-launcher[aria-expanded=true] .kefu-open,.kefu-launcher[aria-expanded=false]" +
     " .kefu-close{display:none}" +
+    ".kefu-launcher[data-unread]::after{content:'';position:absolute;top:4px;right:4px;" +
+    "width:14px;height:14px;border-radius:50%;background:#e5484d;border:2px solid #fff}" +
     "@media (max-width:480px){.kefu-launcher[aria-expanded=true]{display:none}}";
   root.appendChild(style);
 
@@ -99,6 +102,7 @@
 
   function setOpen(open) {
     button.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) { button.removeAttribute("data-unread"); label(); }
     store.set("open", open ? "1" : null); // a reload reopens the chat the visitor had open
   }
 
@@ -137,7 +141,11 @@
           uid: data.uid || null, expires: data.expires || null,
           signature: data.signature || null,
           onClose: function () { setOpen(false); panel.hide(); button.focus(); },
-          onLang: label
+          onLang: label,
+          onUnread: function () {
+            button.setAttribute("data-unread", "");
+            button.setAttribute("aria-label", LABEL[pickLang()] + " (" + UNREAD[pickLang()] + ")");
+          }
         });
       }
       panel.show();

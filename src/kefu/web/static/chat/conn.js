@@ -188,7 +188,9 @@
       { client_id: item.client_id, text: item.text })
       .then(function (message) { if (message) { self.receive(message, false); } },
         function (err) {
-          if (err.status >= 400 && err.status < 500 && err.status !== 429) {
+          if (err.status === 429) { // kept: the reconnect sends it again
+            self.on.error({ message: err.detail });
+          } else if (err.status >= 400 && err.status < 500) {
             self.drop(item.client_id);
             failed(item, err);
           }

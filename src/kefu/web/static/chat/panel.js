@@ -407,8 +407,15 @@
   };
 
   P.finished = function () {
+    var self = this;
     this.typingLine.hidden = true;
-    if (this.conn) { this.conn.stopped = true; } // no reconnects for an ended chat
+    if (this.conn) {
+      this.conn.stopped = true; // no reconnects for an ended chat
+      // What never reached it never will: say so rather than keep it "sending" forever.
+      this.conn.pending.forEach(function (item) { self.markFailed(item.client_id, self.t("ended")); });
+      this.conn.pending = [];
+      this.conn.savePending();
+    }
     var chat = this.chat;
     if (chat.outcome !== "left_message" && !this.after.querySelector(".kefu-rating")) {
       if (chat.rated) {
@@ -442,6 +449,7 @@
     });
     this.list.insertBefore(li, later);
     if (m.author === "agent") { this.typingLine.hidden = true; }
+    if (m.author !== "customer" && !this.visible()) { this.cfg.onUnread(); }
     if (m.author !== "bot" || !m.ask_feedback) {
       if (!later) { this.clearFeedback(); }
     } else if (!later && this.chat && this.chat.owner === "bot" && this.chat.open) {
@@ -528,15 +536,19 @@
     if (!text || !this.conn || this.input.disabled) { return; }
     this.input.value = "";
     var item = this.conn.send(text, function (sent, err) {
-      var li = self.list.querySelector("[data-client-id='" + cssEscape(sent.client_id) + "']");
-      if (li) {
-        li.classList.add("kefu-failed");
-        li.querySelector(".kefu-state").textContent = err.detail || self.t("error");
-      }
+      self.markFailed(sent.client_id, err.detail || self.t("error"));
       self.fail(err);
     });
     if (!this.list.querySelector("[data-client-id='" + cssEscape(item.client_id) + "']")) {
       this.showPending(item); // unless the answer to a POST was already in
+    }
+  };
+
+  P.markFailed = function (clientId, why) {
+    var li = this.list.querySelector("[data-client-id='" + cssEscape(clientId) + "']");
+    if (li) {
+      li.classList.add("kefu-failed");
+      li.querySelector(".kefu-state").textContent = why;
     }
   };
 
