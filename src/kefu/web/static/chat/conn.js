@@ -70,6 +70,7 @@
     this.chatId = opts.chatId;
     this.store = opts.store;
     this.on = opts.on;
+    this.lang = opts.lang; // a function: the panel's language may change
     this.lastSeq = 0;
     this.seen = {};
     this.pending = this.loadPending();
@@ -103,7 +104,7 @@
     var self = this;
     var url = this.base.replace(/^http/, "ws") + "/chat/ws?token=" +
       encodeURIComponent(this.token) + "&chat=" + encodeURIComponent(this.chatId) +
-      "&after=" + this.lastSeq;
+      "&after=" + this.lastSeq + "&lang=" + encodeURIComponent(this.lang());
     var ws;
     try { ws = new WebSocket(url); } catch (e) { this.reconnectSoon(); return; }
     this.ws = ws;
@@ -142,7 +143,11 @@
     if (frame.type === "message" && frame.message) { this.receive(frame.message, true); }
     else if (frame.type === "chat" && frame.chat) { this.on.chat(frame.chat); }
     else if (frame.type === "typing") { this.on.typing(frame); }
-    else if (frame.type === "error") { this.on.error(frame); }
+    else if (frame.type === "error") {
+      // "refused": this token or chat will not be let in again; reconnecting cannot help.
+      if (frame.code === "refused") { this.stopped = true; }
+      this.on.error(frame);
+    }
   };
 
   /* A MESSAGE from the socket (`fromSocket`) or from a POST's answer. */

@@ -286,12 +286,12 @@
     var self = this;
     var buttons = this.chooser.querySelectorAll("button");
     Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
-    this.api("POST", "/chats", { problem_type: type, lang: this.lang }).then(function (chat) {
-      self.resume(chat);
-    }, function (err) {
-      Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
-      self.fail(err);
-    });
+    this.api("POST", "/chats", { site: this.cfg.site, problem_type: type, lang: this.lang }).then(
+      function (chat) { self.resume(chat); },
+      function (err) {
+        Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
+        self.fail(err);
+      });
   };
 
   /* An open chat: the socket replays its history from seq 0, then goes live. */
@@ -304,11 +304,15 @@
     this.applyChat(chat);
     this.conn = new ns.Conn({
       base: this.cfg.base, token: this.token, chatId: chat.id, store: this.cfg.store,
+      lang: function () { return self.lang; },
       on: {
         message: function (m) { self.showMessage(m); },
         chat: function (c) { self.applyChat(c); },
         typing: function (f) { self.showTyping(f); },
-        error: function (f) { self.showError(f.message || self.t("error")); },
+        error: function (f) {
+          var restart = f.code === "refused" ? function () { self.restart(); } : null;
+          self.showError(f.message || self.t("error"), restart);
+        },
         status: function (s) { self.connLine.hidden = s === "open"; self.renderStatus(); }
       }
     });
@@ -341,12 +345,17 @@
   P.forget = function () { this.cfg.store.set("chat", null); };
 
   P.newChat = function () {
-    if (this.conn) { this.conn.stop(); this.conn = null; }
     this.forget();
+    this.restart();
+  };
+
+  /* From the top: who the visitor is, then their open chat or the chooser. */
+  P.restart = function () {
+    if (this.conn) { this.conn.stop(); this.conn = null; }
     this.list.textContent = "";
     this.chat = null;
     this.mode("start");
-    this.start(); // the site's hours may have changed since the last chat began
+    this.start(); // the team's hours may have changed since the last chat began
   };
 
   /* ---- the chat's state: owner, queue, agent ---- */
@@ -387,28 +396,41 @@
     this.statusLine.setAttribute("data-owner", chat.owner);
   };
 
-  /* Outside the agents' hours: say so, and offer a message instead of a wait. */
+  /* Nobody can answer now (outside the team's hours, or queued with no agent online):
+   * say so, and offer a message instead of a wait. Before a chat exists only the site
+   * can tell; after, the chat's `available` does. */
   P.renderNotice = function () {
-    var self = this;
-    var closed = this.site && this.site.open === false;
-    var chatOpen = this.chat && this.chat.open && this.chat.owner !== "ended";
+    var chat = this.chat;
+    var chatOpen = !!chat && chat.open && chat.owner !== "ended";
+    var closed = chat ? chatOpen && chat.available === false
+      : !!this.site && this.site.open === false;
+    var hours = (chat && chat.hours) || (this.site && this.site.hours);
     this.notice.textContent = "";
-    this.notice.hidden = !closed || (this.chat !== null && !chatOpen);
-    if (this.notice.hidden) { return; }
-    this.notice.appendChild(el("p", null, this.site.hours
-      ? this.t("closedHours", { hours: this.site.hours }) : this.t("closed")));
+    this.notice.hidden = !closed;
+    if (!closed) { return; }
+    this.notice.appendChild(el("p", null, hours
+      ? this.t("closedHours", { hours: hours }) : this.t("closed")));
     this.notice.appendChild(el("p", null, this.t("botStillHelps")));
-    if (chatOpen) {
-      var b = el("button", "kefu-leave-open", this.t("leaveMessage"));
-      b.type = "button";
-      b.addEventListener("click", function () { self.leaveForm(); });
-      this.notice.appendChild(b);
-    }
+    if (chatOpen) { this.notice.appendChild(this.leaveButton()); }
+  };
+
+  P.leaveButton = function () {
+    var self = this;
+    var b = tr("button", "kefu-leave-open", "leaveMessage");
+    b.textContent = this.t("leaveMessage");
+    b.type = "button";
+    b.addEventListener("click", function () {
+      if (self.chat && self.chat.open) { self.leaveForm(); }
+    });
+    return b;
   };
 
   P.finished = function () {
     var self = this;
     this.typingLine.hidden = true;
+    Array.prototype.forEach.call(this.list.querySelectorAll(".kefu-leave-open"), function (n) {
+      n.parentNode.removeChild(n);
+    });
     if (this.conn) {
       this.conn.stopped = true; // no reconnects for an ended chat
       // What never reached it never will: say so rather than keep it "sending" forever.
@@ -467,6 +489,7 @@
     if (m.attachment) { li.appendChild(this.renderAttachment(m.attachment)); }
     if (m.warning) { li.appendChild(el("div", "kefu-warning", m.warning)); }
     if (m.articles && m.articles.length) { li.appendChild(this.renderArticles(m.articles)); }
+    if (m.leave_message) { li.appendChild(this.leaveButton()); }
     return li;
   };
 
