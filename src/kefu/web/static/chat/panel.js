@@ -524,20 +524,50 @@
     return box;
   };
 
+  /* Attachments are private to the chat: fetched with the visitor's token (sent only to
+   * the desk's own origin), shown as a data: thumbnail and saved through a blob. */
   P.renderAttachment = function (file) {
+    var self = this;
     var box = el("div", "kefu-file");
     var href = this.safeUrl(file.url);
-    if (href && /^image\/(png|jpeg)$/.test(file.content_type || "")) {
+    var name = file.name || this.t("attachment");
+    if (!href) { box.appendChild(el("span", null, name)); return box; }
+    if (/^image\/(png|jpeg)$/.test(file.content_type || "")) {
       var img = el("img");
-      img.alt = file.name || "";
-      img.src = href;
-      img.onerror = function () { img.hidden = true; };
-      var a = this.link(file.url, "");
-      a.appendChild(img);
-      box.appendChild(a);
+      img.alt = name;
+      img.hidden = true;
+      box.appendChild(img);
+      this.fetchFile(href).then(function (blob) {
+        var reader = new FileReader();
+        reader.onload = function () { img.src = String(reader.result); img.hidden = false; };
+        reader.readAsDataURL(blob);
+      }, function () { /* the link below still offers it */ });
     }
-    box.appendChild(this.link(file.url, file.name || this.t("attachment")));
+    var a = this.link(file.url, name);
+    a.addEventListener("click", function (e) {
+      e.preventDefault();
+      self.fetchFile(href).then(function (blob) {
+        var url = URL.createObjectURL(blob);
+        var save = el("a");
+        save.href = url;
+        save.download = name;
+        self.panel.appendChild(save);
+        save.click();
+        self.panel.removeChild(save);
+        setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+      }, function (err) { self.fail(err); });
+    });
+    box.appendChild(a);
     return box;
+  };
+
+  P.fetchFile = function (href) {
+    var own = new URL(href).origin === new URL(this.cfg.base).origin;
+    var headers = own && this.token ? { authorization: "Bearer " + this.token } : {};
+    return fetch(href, { headers: headers, credentials: "omit" }).then(function (response) {
+      if (!response.ok) { throw { status: response.status, detail: "" }; }
+      return response.blob();
+    }, function () { throw { status: 0, detail: "" }; });
   };
 
   P.showPending = function (item) {
