@@ -52,19 +52,26 @@ def server_history(page: Page, base: str) -> tuple[list[dict[str, object]], dict
     return data["messages"], data["chat"]
 
 
-def agent_accepts_and_replies(agent: BrowserContext, server: Server, text: str) -> Page:
+def agent_accepts_and_replies(agent: BrowserContext, server: Server, chat_id: int,
+                              text: str) -> Page:
+    """The demo deposits agent opens /console/chats, goes online (which drains the queue
+    to them), accepts the chat and replies."""
     console = agent.new_page()
     sign_in_agent(console, server)
     console.goto(f"{server.base_url}/console/chats")
-    console.locator("[data-chat-action=online]").click()
-    console.locator("[data-chat-action=accept]").first.click()
-    console.locator("textarea[name=text]").fill(text)
-    console.locator("textarea[name=text]").press("Enter")
+    console.locator("#presence").select_option("online")
+    offered = console.locator(f"#list-offered a[data-chat='{chat_id}']")
+    expect(offered).to_have_count(1, timeout=LIVE_MS)
+    offered.click()
+    console.locator("#accept").click()
+    expect(console.locator("#accept")).to_be_hidden()
+    console.locator("#reply").fill(text)
+    console.locator("#reply").press("Enter")
     return console
 
 
 def agent_resolves(console: Page) -> None:
-    console.locator("[data-chat-action=resolve]").click()
+    console.locator("#resolve").click()
 
 
 def test_bot_first_then_an_agent_then_a_rating(chromium_browser: Browser,
@@ -87,7 +94,8 @@ def test_bot_first_then_an_agent_then_a_rating(chromium_browser: Browser,
             re.compile(r"You are number \d+ in the queue"), timeout=LIVE_MS)
         expect(page.locator(".kefu-feedback")).to_have_count(0)  # the bot is out of it
 
-        console = agent_accepts_and_replies(agent, kefu_server, AGENT_REPLY)
+        chat_id = int(page.evaluate("window.__kefuChat.current.chat.id"))
+        console = agent_accepts_and_replies(agent, kefu_server, chat_id, AGENT_REPLY)
         expect(page.locator(".kefu-from-agent .kefu-text")).to_have_text(AGENT_REPLY,
                                                                           timeout=LIVE_MS)
         expect(page.locator(".kefu-status")).to_have_text(re.compile(r" is helping you\.$"))
