@@ -485,7 +485,9 @@
     var li = el("li", "kefu-msg kefu-from-" + String(m.author).replace(/[^a-z]/g, ""));
     li.setAttribute("data-seq", String(Number(m.seq)));
     li.appendChild(el("div", "kefu-who", this.authorName(m)));
-    if (m.text) { li.appendChild(el("div", "kefu-text", m.text)); }
+    // An upload's text is its file name, which the attachment shows already.
+    var onlyFileName = m.attachment && m.text === m.attachment.name;
+    if (m.text && !onlyFileName) { li.appendChild(el("div", "kefu-text", m.text)); }
     if (m.attachment) { li.appendChild(this.renderAttachment(m.attachment)); }
     if (m.warning) { li.appendChild(el("div", "kefu-warning", m.warning)); }
     if (m.articles && m.articles.length) { li.appendChild(this.renderArticles(m.articles)); }
