@@ -52,6 +52,7 @@ from kefu.web import (
     ticket_facts_pages,
     totp_pages,
     verify_pages,
+    widget_pages,
 )
 from kefu.web.deps import LoginRequired, cookie_name, get_lang
 from kefu.web.middleware import SecurityHeaders
@@ -109,7 +110,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
                    totp_pages, agent_account_pages, portal_pages, console_pages, console_work_pages,
                    macro_pages, admin_pages, chat_admin_pages,
                    console_security_pages, attachments, help_pages, kb_admin_pages,
-                   mailbox_pages, verify_pages, security_pages, live, ticket_facts_pages):
+                   mailbox_pages, verify_pages, security_pages, live, ticket_facts_pages,
+                   widget_pages):
         app.include_router(module.router)
     _install_error_handlers(app)
 
