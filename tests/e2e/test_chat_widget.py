@@ -4,6 +4,7 @@ browser session accepts and replies, resolves, and the customer rates. Nothing i
 or doubled across a dropped socket and a reload."""
 
 import re
+import time
 
 import httpx
 import pytest
@@ -19,7 +20,21 @@ AGENT_REPLY = "Hello, I am looking at your withdrawal now."
 LIVE_MS = 10_000
 
 
+def help_centre_ready(base: str, seconds: float = 120) -> None:
+    """The bot answers from the help centre, whose index each server builds at start
+    (seconds of CPU, more on a busy machine): the journey begins once it answers."""
+    deadline = time.monotonic() + seconds
+    with httpx.Client(base_url=base, timeout=30) as client:
+        while time.monotonic() < deadline:
+            found = client.get("/api/v1/help/suggest", params={"q": QUESTION}).json()
+            if found["results"]:
+                return
+            time.sleep(0.5)
+    raise AssertionError("the help centre's index was not ready")
+
+
 def open_widget(page: Page, base: str, query: str = "") -> None:
+    help_centre_ready(base)
     page.goto(f"{base}/chat/demo{query}")
     page.locator(".kefu-launcher").click()
     expect(page.locator(".kefu-panel")).to_be_visible()

@@ -5,7 +5,6 @@ is never read from a stale cache."""
 
 import gzip
 import hashlib
-import hmac
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from kefu.chat.models import ChatSite
+from kefu.chat.sites import DEMO_SITE, uid_signature
 from kefu.web.deps import DbSession, Lang, Settings
 from kefu.web.templating import render
 
@@ -29,7 +29,6 @@ VERSION_MARK = b"__KEFU_VERSION__"
 # Host pages embed a fixed URL, so the loader cannot be cached for long; revalidating
 # with the ETag after ten minutes is cheap.
 LOADER_CACHE = "public, max-age=600"
-DEMO_SITE = "demo"
 DEMO_UID = "10001"
 DEMO_SIGNATURE_SECONDS = 3600
 
@@ -78,11 +77,6 @@ async def widget_js(request: Request) -> Response:
         return Response(loader.gzipped, media_type=media_type,
                         headers={**headers, "content-encoding": "gzip"})
     return Response(loader.body, media_type=media_type, headers=headers)
-
-
-def uid_signature(secret: str, uid: str, expires: int) -> str:
-    """docs/chat.md: hex HMAC-SHA256 with the site's secret over "{uid}:{expires}"."""
-    return hmac.new(secret.encode(), f"{uid}:{expires}".encode(), hashlib.sha256).hexdigest()
 
 
 @router.get("/chat/demo", response_class=HTMLResponse)
