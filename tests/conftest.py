@@ -68,6 +68,8 @@ def make_settings(tmp: Path, database_url: str, **overrides: object) -> Settings
     values: dict[str, object] = {
         "environment": "test", "data_dir": tmp, "database_url": database_url,
         "run_jobs_in_process": False, "seed_demo": False, "login_attempts_per_minute": 10_000,
+        # Every test's widget visitor comes from one address; the limit has its own test.
+        "chat_visitors_per_ip_hour": 100_000, "chat_chats_per_ip_hour": 100_000,
         "uid_signing_secret": "test-uid-secret", "max_upload_bytes": 1024 * 1024,
         "base_url": "http://kefu.test",
     }

@@ -253,3 +253,23 @@ async def test_a_chinese_visitor_reads_the_chat_and_its_errors_in_chinese(desk: 
                                   json={"client_id": "e", "text": "\x00"},
                                   headers={"accept-language": "zh-CN"})
         assert empty.json()["detail"] == "消息为空。"
+
+
+async def test_many_chats_from_one_address_are_limited_whatever_it_claims(desk: Desk) -> None:
+    """1,000 conversations from one IP: refused past the limit, with a message, and a
+    forged X-Forwarded-For changes nothing (the address is the connection's)."""
+    from kefu.web.app import create_app
+
+    strict = desk.settings.model_copy(update={"chat_visitors_per_ip_hour": 3})
+    app = create_app(strict, run_migrations=False)
+    the_site = await site(desk)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://kefu.test") as client:
+        codes = []
+        for n in range(5):
+            response = await client.post("/chat/api/v1/visitors", json={"site": the_site.key},
+                                         headers={"x-forwarded-for": f"10.0.0.{n}"})
+            codes.append(response.status_code)
+        assert codes == [200, 200, 200, 429, 429]
+        assert response.headers["retry-after"] and response.json()["detail"]
+    await app.state.engine.dispose()
