@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     exchange_api_secret: str = ""
     exchange_allow_loopback: bool = False  # honoured only in development/test
     exchange_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    # The chat bot's optional composer: an OpenAI-compatible chat-completions endpoint
+    # (base URL such as https://api.openai.com/v1 or a self-hosted model) that phrases
+    # answers from the retrieved articles. Off unless a URL and a model are set.
+    chat_composer_url: str | None = None
+    chat_composer_key: str | None = None
+    chat_composer_model: str | None = None
+    chat_composer_timeout_seconds: float = Field(default=4.0, gt=0, le=30)
 
     @model_validator(mode="after")
     def _defaults_and_secrets(self) -> "Settings":
