@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from kefu.chat.bot import BOT_MIN_CONFIDENCE, Action, BotTurn, Reason, bot_turn
+from kefu.chat.bot import BOT_MIN_CONFIDENCE, Action, BotTurn, Factory, Reason, bot_turn
 from kefu.core.clock import utcnow
 from kefu.core.db import make_engine, make_session_factory
 from kefu.core.migrate import upgrade
@@ -67,7 +67,7 @@ def slug_for(label: str) -> str:
     return _SLUG_JUNK.sub("-", label.lower()).strip("-")[:100] or "article"
 
 
-async def load_help_centre(factory: Any, rows: Iterable[Row]) -> dict[int, str]:
+async def load_help_centre(factory: Factory, rows: Iterable[Row]) -> dict[int, str]:
     """One published article per label (title = humanised label, example questions = its
     rows, no body: as `kefu.kb.eval.build_engine`); returns article id -> label."""
     by_label: dict[str, list[str]] = {}
@@ -98,7 +98,7 @@ class Outcome:
     ms: float
 
 
-async def _ask_all(index: KbIndex, factory: Any, labels: dict[int, str], test: list[Row],
+async def _ask_all(index: KbIndex, factory: Factory, labels: dict[int, str], test: list[Row],
                    min_confidence: float, progress: bool) -> list[Outcome]:
     outcomes = []
     await bot_turn("warm up", lang="en", problem_type="other", index=index, factory=factory)
