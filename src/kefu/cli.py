@@ -216,6 +216,44 @@ def eval_retrieval(
     print(json.dumps(result, ensure_ascii=False))
 
 
+@eval_app.command("bot")
+def eval_bot(
+    train: Annotated[str, typer.Option(help="CSV with text,label: one article per label.")],
+    test: Annotated[str, typer.Option(help="CSV with text,label; label oos = out of scope.")
+                    ] = "",
+    leave_out: Annotated[int, typer.Option(
+        help="Leave N labels (a seeded choice, printed) out of the help centre; their test "
+             "questions become out of scope.")] = 0,
+    heldout: Annotated[bool, typer.Option(
+        help="Tune here: ask a fixed stratified 15% of TRAIN, built from the rest, and sweep "
+             "the confidence threshold; TEST is not read.")] = False,
+    limit: Annotated[int, typer.Option(help="Only the first N test rows (0 = all).")] = 0,
+    min_confidence: Annotated[float | None, typer.Option(
+        help="The bot's confidence threshold (default: the bot's own).")] = None,
+    lexical: Annotated[bool, typer.Option(
+        help="A lexical-only engine (no embedding model): fast, for plumbing checks.")] = False,
+) -> None:
+    """Each TEST question through the bot's decision path (intents, official check, help
+    centre, handoff); prints answered_correct/answered_wrong/handed_over/oos_handed_over
+    and latency as JSON on the last line."""
+    import json
+
+    from kefu.chat.bot import BOT_MIN_CONFIDENCE
+    from kefu.chat.bot_eval import run as run_bot_eval
+
+    threshold = BOT_MIN_CONFIDENCE if min_confidence is None else min_confidence
+    try:
+        result = run_bot_eval(train=train, test=test or None, leave_out=leave_out,
+                              heldout=heldout, limit=limit or None, min_confidence=threshold,
+                              lexical=lexical)
+    except (OSError, ValueError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    if result["left_out"]:
+        console.print(f"Left out of the help centre: {', '.join(result['left_out'])}")
+    print(json.dumps(result, ensure_ascii=False))
+
+
 @eval_app.command("email")
 def eval_email(
     data: Annotated[Path, typer.Option(help="The shared data folder (email_fixtures).")] = (
