@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     # The chat bot's optional composer: an OpenAI-compatible chat-completions endpoint
     # (base URL such as https://api.openai.com/v1 or a self-hosted model) that phrases
     # answers from the retrieved articles. Off unless a URL and a model are set.
+    # The bot answers only from this confidence up (below it a person takes over);
+    # 0.88 was chosen on held-out Banking77 train (docs/chat.md, "The bot").
+    chat_bot_min_confidence: float = Field(default=0.88, ge=0, le=1)
     chat_composer_url: str | None = None
     chat_composer_key: str | None = None
     chat_composer_model: str | None = None

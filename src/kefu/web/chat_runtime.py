@@ -36,7 +36,8 @@ def make_runtime(app: FastAPI) -> Runtime:
     async def decide(question: str, chat: Chat, offered: frozenset[int]) -> Turn:
         return await bot_turn(question, lang=chat.lang, problem_type=chat.problem_type,
                               index=index, factory=factory, offered=offered,
-                              composer=composer)
+                              composer=composer,
+                              min_confidence=settings.chat_bot_min_confidence)
 
     the_decide: Decide = decide
     return Runtime(factory, app.state.file_store, the_decide)
