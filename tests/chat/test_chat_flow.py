@@ -5,6 +5,8 @@ messages stored once, the bot silenced by the handover, notes never shown."""
 import secrets
 
 import pytest
+from sqlalchemy import select
+
 from chat_support import (
     ScriptedBot,
     Turn,
@@ -16,13 +18,11 @@ from chat_support import (
     runtime,
     visitor_chat,
 )
-from sqlalchemy import select
-
 from conftest import Desk
 from kefu.accounts.models import Agent
 from kefu.chat import agents as agent_verbs
 from kefu.chat.conversation import customer_says, dispatch_team, feedback
-from kefu.chat.models import Chat, Outcome, Owner
+from kefu.chat.models import Chat, Outcome, Owner, Presence
 from kefu.chat.queries import messages_after
 from kefu.chat.service import leave_message, rate
 from kefu.core.errors import Conflict, Forbidden
@@ -266,3 +266,22 @@ async def test_a_secret_is_masked_before_storage_and_the_customer_warned(desk: D
     customer_message = next(m for m in await _replay(desk, chat_id) if m["author"] == "customer")
     assert "abandon ability" not in str(customer_message["text"])
     assert customer_message["warning"]
+
+
+async def test_take_next_leaves_live_chats_to_the_chat_queue(desk: Desk) -> None:
+    from kefu.chat.queries import live_chat_tickets
+    from kefu.tickets.workflow import take_next
+
+    team = await fresh_team(desk)
+    visitor, chat_id = await visitor_chat(desk)
+    await queue_chat(desk, chat_id, team)
+    agent = await chat_agent(desk, team=team, presence=Presence.OFFLINE)
+    async with desk.app.state.session_factory() as db:
+        assert await take_next(db=db, agent=agent, routed_elsewhere=live_chat_tickets()) is None
+        chat = await db.get(Chat, chat_id)
+        assert chat is not None
+        await leave_message(db, desk.app.state.file_store, chat=chat, customer=visitor.customer,
+                            email="later@example.com", text="Call me back")
+        await db.commit()
+        taken = await take_next(db=db, agent=agent, routed_elsewhere=live_chat_tickets())
+        assert taken is not None and taken.id == chat_id  # a left message is a ticket's work

@@ -3,7 +3,7 @@ client missed (every numbered message after the last one it saw)."""
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.accounts.models import Agent
@@ -16,6 +16,12 @@ from kefu.core.clock import utcnow
 from kefu.tickets.models import Ticket, TicketMessage
 
 MAX_REPLAY = 1000
+
+
+def live_chat_tickets() -> Select[Any]:
+    """The tickets of chats still going (the bot's, queued, with an agent): the chat
+    queue routes them, so the ticket queue's "take next" leaves them alone."""
+    return select(Chat.ticket_id).where(Chat.owner != Owner.ENDED)
 
 
 async def chat_view(db: AsyncSession, chat: Chat) -> dict[str, Any]:

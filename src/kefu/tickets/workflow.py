@@ -1,6 +1,8 @@
 """Status, priority and assignment changes made by agents."""
 
-from sqlalchemy import select, update
+from typing import Any
+
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.accounts.models import Agent, Team
@@ -144,16 +146,21 @@ async def apply_update(
 TAKE_ATTEMPTS = 5
 
 
-async def take_next(*, db: AsyncSession, agent: Agent) -> Ticket | None:
+async def take_next(*, db: AsyncSession, agent: Agent,
+                    routed_elsewhere: Select[Any] | None = None) -> Ticket | None:
     """Assign the agent the next ticket of their team's unassigned queue: most urgent
     first, then oldest. Two agents taking at once never get the same ticket: the claim is
-    one conditional UPDATE, and a lost race moves on to the next candidate."""
+    one conditional UPDATE, and a lost race moves on to the next candidate.
+    `routed_elsewhere` selects ticket ids another router hands out (live chats: the chat
+    queue offers them), which this queue skips; a chat the bot has is never in it."""
     if agent.team_id is None:
         return None
     queue = (select(Ticket.id)
              .where(Ticket.team_id == agent.team_id, Ticket.assignee_id.is_(None),
-                    Ticket.status.in_(ACTIVE_STATUSES))
+                    Ticket.status.in_(ACTIVE_STATUSES), Ticket.bot_only.is_(False))
              .order_by(Ticket.priority_rank.desc(), Ticket.created_at, Ticket.id))
+    if routed_elsewhere is not None:
+        queue = queue.where(Ticket.id.not_in(routed_elsewhere))
     for _attempt in range(TAKE_ATTEMPTS):
         ticket_id = (await db.execute(queue.limit(1))).scalar_one_or_none()
         if ticket_id is None:

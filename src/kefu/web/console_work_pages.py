@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
+from kefu.chat.queries import live_chat_tickets
 from kefu.core.errors import KefuError
 from kefu.tickets.access import access_ticket_for_agent
 from kefu.tickets.schemas import TicketUpdate
@@ -30,7 +31,7 @@ async def assign_to_me(db: DbSession, agent: CurrentAgent, reference: str) -> Re
 
 @router.post("/console/take-next")
 async def take_next_ticket(db: DbSession, agent: CurrentAgent) -> Response:
-    ticket = await take_next(db=db, agent=agent)
+    ticket = await take_next(db=db, agent=agent, routed_elsewhere=live_chat_tickets())
     await db.commit()
     if ticket is None:
         return RedirectResponse("/console?view=team_unassigned&notice=queue_empty",
