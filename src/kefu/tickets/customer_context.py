@@ -64,7 +64,8 @@ async def customer_context(*, db: AsyncSession, agent: Agent, ticket: Ticket
 async def _other_tickets(db: AsyncSession, agent: Agent, ticket: Ticket) -> list[OtherTicket]:
     query = (select(Ticket.id, Ticket.reference, Ticket.subject, Ticket.status,
                     Ticket.category, Ticket.created_at)
-             .where(Ticket.customer_id == ticket.customer_id, Ticket.id != ticket.id)
+             .where(Ticket.customer_id == ticket.customer_id, Ticket.id != ticket.id,
+                    Ticket.bot_only.is_(False))  # the bot's chats are no agent's business
              .order_by(Ticket.created_at.desc()).limit(OTHER_TICKETS))
     rows = (await db.execute(query)).all()
     if not rows:

@@ -191,6 +191,6 @@ async def same_transfer_tickets(*, db: AsyncSession, ticket: Ticket) -> list[str
                                                  TicketFact.search.in_(mine))
     query = (select(Ticket.reference)
              .where(Ticket.id.in_(sharing), Ticket.id != ticket.id,
-                    Ticket.customer_id == ticket.customer_id)
+                    Ticket.customer_id == ticket.customer_id, Ticket.bot_only.is_(False))
              .order_by(Ticket.created_at).limit(10))
     return list((await db.execute(query)).scalars())
