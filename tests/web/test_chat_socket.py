@@ -5,13 +5,13 @@ the agent on the other."""
 
 import asyncio
 import json
-import socket
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from test_live_redis import REDIS, _redis_up
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -19,7 +19,6 @@ from conftest import _postgres_url
 from e2e.e2e_support import Server, kefu_process, signed_in
 
 AGENT = "agent@kefu.local"  # the demo deposits agent: deposit chats go to that queue
-REDIS = ("127.0.0.1", 6379)
 
 
 @pytest.fixture(scope="module")
@@ -183,14 +182,6 @@ async def _talk(customer_server: Server, agent_server: Server) -> None:
 
 async def test_a_customer_and_an_agent_talk_live(server: Server) -> None:
     await _talk(server, server)
-
-
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(REDIS, timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 async def test_two_processes_share_the_chat(tmp_path_factory: pytest.TempPathFactory) -> None:
