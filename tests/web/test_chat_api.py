@@ -273,3 +273,19 @@ async def test_many_chats_from_one_address_are_limited_whatever_it_claims(desk: 
         assert codes == [200, 200, 200, 429, 429]
         assert response.headers["retry-after"] and response.json()["detail"]
     await app.state.engine.dispose()
+
+
+async def test_a_stolen_account_skips_the_bot_to_security_with_the_freeze_link(
+        desk: Desk) -> None:
+    client, chat = await _chat(desk, problem="account")
+    await client.post(f"/chat/api/v1/chats/{chat['id']}/messages",
+                      json={"client_id": "s1", "text": "我的账户被盗了，有人提走了我的币"})
+    history = (await client.get(f"/chat/api/v1/chats/{chat['id']}/messages")).json()
+    assert history["chat"]["owner"] == "queue"
+    assert any("/portal/security/freeze" in m["text"] for m in history["messages"])
+    async with desk.app.state.session_factory() as db:
+        from kefu.tickets.models import Ticket
+        ticket = await db.get(Ticket, chat["id"])
+        assert ticket is not None and ticket.priority == "urgent"
+        assert ticket.team is not None and ticket.team.slug == "security"
+    await client.aclose()
