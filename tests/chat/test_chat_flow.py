@@ -25,7 +25,7 @@ from kefu.chat.conversation import customer_says, dispatch_team, feedback
 from kefu.chat.models import Chat, Outcome, Owner, Presence
 from kefu.chat.queries import messages_after
 from kefu.chat.service import leave_message, rate
-from kefu.core.errors import Conflict, Forbidden
+from kefu.core.errors import Conflict, Forbidden, InvalidInput
 from kefu.core.jobs import Job
 from kefu.notifications.service import SEND_EMAIL
 from kefu.tickets.models import Ticket, TicketMessage
@@ -285,3 +285,33 @@ async def test_take_next_leaves_live_chats_to_the_chat_queue(desk: Desk) -> None
         await db.commit()
         taken = await take_next(db=db, agent=agent, routed_elsewhere=live_chat_tickets())
         assert taken is not None and taken.id == chat_id  # a left message is a ticket's work
+
+
+async def test_a_chat_goes_to_a_speaker_of_its_language_first(desk: Desk) -> None:
+    from kefu.chat.routing import set_presence
+
+    team = await fresh_team(desk)
+    _, chat_id = await visitor_chat(desk, lang="zh-CN")
+    await queue_chat(desk, chat_id, team)
+    english = await chat_agent(desk, team=team, capacity=5)  # more room, English only
+    chinese = await chat_agent(desk, team=team, capacity=1)
+    async with desk.app.state.session_factory() as db:
+        await set_presence(db, english, Presence.ONLINE, languages=["en"])
+        await set_presence(db, chinese, Presence.ONLINE, languages=["zh-CN"])
+        with pytest.raises(InvalidInput):
+            await set_presence(db, chinese, Presence.ONLINE, languages=["fr"])
+        await db.commit()
+    await dispatch_team(runtime(desk), await _team_id(desk, team))
+    assert (await load_chat(desk, chat_id)).offered_agent_id == chinese.id
+    # With no speaker free, an English chat still goes to whoever is.
+    _, english_chat = await visitor_chat(desk, lang="en")
+    await queue_chat(desk, english_chat, team)
+    async with desk.app.state.session_factory() as db:
+        await set_presence(db, english, Presence.OFFLINE)
+        await db.commit()
+    other = await chat_agent(desk, team=team, capacity=2)
+    async with desk.app.state.session_factory() as db:
+        await set_presence(db, other, Presence.ONLINE, languages=["zh-CN"])
+        await db.commit()
+    await dispatch_team(runtime(desk), await _team_id(desk, team))
+    assert (await load_chat(desk, english_chat)).offered_agent_id == other.id

@@ -24,6 +24,7 @@ async def inbox(db: AsyncSession, agent: Agent) -> dict[str, Any]:
                           Chat.offered_agent_id == agent.id)
     mine = await _rows(db, agent, Chat.owner == Owner.AGENT, Chat.agent_id == agent.id)
     return {"presence": me.presence, "capacity": me.capacity, "active": me.active,
+            "languages": me.languages.split(),
             "queued": queued, "offered": offered, "mine": mine,
             "counts": {"queued": len(queued), "offered": len(offered), "mine": len(mine)}}
 

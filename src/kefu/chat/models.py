@@ -113,6 +113,9 @@ class ChatAgent(Base):
     capacity: Mapped[int] = mapped_column(Integer, default=3)
     active: Mapped[int] = mapped_column(Integer, default=0)
     idle_since: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The languages they chat in ("en zh-CN"): a chat goes to a speaker of its language
+    # first, to anyone free when no speaker is.
+    languages: Mapped[str] = mapped_column(String(32), default="en zh-CN")
 
 
 class ChatWait(Base):

@@ -1,11 +1,12 @@
 """Queues and assignment: which agent gets which chat, decided in the database.
 
 Each team has a queue (`chats.owner = 'queue'`), served urgent first, then first come.
-A queued chat is offered to the team's online agent with the most spare capacity (the
-longest idle on a tie); the offer counts against the agent's capacity (`chat_agents.active`)
-until they accept, or until OFFER_SECONDS pass: then the chat goes back to the queue for
-the next agent and the agent who let it lapse is set away (they are evidently not there),
-as desks with auto-assignment commonly do.
+A queued chat is offered to the team's online agent who speaks its language, else to any
+(none waits for a speaker who is not there); among them the one with the most spare
+capacity, the longest idle on a tie. The offer counts against the agent's capacity
+(`chat_agents.active`) until they accept, or until the offer lapses (30 s by default):
+then the chat goes back to the queue for the next agent and the agent who let it lapse
+is set away (they are evidently not there), as desks with auto-assignment commonly do.
 
 Every change is a conditional UPDATE checked by its row count (the chat still queued and
 not offered; the agent still online with room), so two processes or two coroutines can
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.accounts.models import Agent
@@ -45,22 +46,30 @@ async def chat_agent(db: AsyncSession, agent: Agent) -> ChatAgent:
     row = await db.get(ChatAgent, agent.id)
     if row is None:
         row = ChatAgent(agent_id=agent.id, presence=Presence.OFFLINE, capacity=3, active=0,
-                        idle_since=utcnow())
+                        idle_since=utcnow(), languages=" ".join(LANGUAGES))
         db.add(row)
         await db.flush()
     return row
 
 
+LANGUAGES = ("en", "zh-CN")
+
+
 async def set_presence(db: AsyncSession, agent: Agent, presence: Presence,
-                       capacity: int | None = None) -> ChatAgent:
+                       capacity: int | None = None,
+                       languages: list[str] | None = None) -> ChatAgent:
     """Online agents get chats; away and offline agents keep the chats they have, and
     the chats only offered to them go back to the queue."""
     if capacity is not None and not 1 <= capacity <= MAX_CAPACITY:
         raise InvalidInput(f"Capacity is 1 to {MAX_CAPACITY} chats.")
+    if languages is not None and (not languages or set(languages) - set(LANGUAGES)):
+        raise InvalidInput("Choose the languages you chat in: en, zh-CN.")
     row = await chat_agent(db, agent)
     row.presence = presence
     if capacity is not None:
         row.capacity = capacity
+    if languages is not None:
+        row.languages = " ".join(sorted(set(languages)))
     if presence != Presence.ONLINE:
         offered = (await db.execute(select(Chat).where(
             Chat.owner == Owner.QUEUE, Chat.offered_agent_id == agent.id))).scalars().all()
@@ -81,11 +90,12 @@ async def offer_next(db: AsyncSession, team_id: int | None) -> tuple[int, int] |
     if chat is None:
         return None
     free = (ChatAgent.capacity - ChatAgent.active)
+    speaks = case((ChatAgent.languages.contains(chat.lang), 0), else_=1)
     candidate = (await db.execute(_skip_locked(
         select(ChatAgent).join(Agent, Agent.id == ChatAgent.agent_id)
         .where(Agent.team_id == team_id, Agent.active.is_(True),
                ChatAgent.presence == Presence.ONLINE, ChatAgent.active < ChatAgent.capacity)
-        .order_by(free.desc(), ChatAgent.idle_since, ChatAgent.agent_id).limit(1), db)
+        .order_by(speaks, free.desc(), ChatAgent.idle_since, ChatAgent.agent_id).limit(1), db)
     )).scalar_one_or_none()
     if candidate is None:
         return None

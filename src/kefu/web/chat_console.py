@@ -30,6 +30,7 @@ class Strict(BaseModel):
 class PresenceIn(Strict):
     presence: Presence
     capacity: int | None = Field(default=None, ge=1, le=routing.MAX_CAPACITY)
+    languages: list[str] | None = Field(default=None, max_length=2)
 
 
 class AgentMessageIn(Strict):
@@ -73,7 +74,7 @@ async def inbox_json(db: DbSession, agent: CurrentAgent) -> dict[str, Any]:
 @router.post("/presence")
 async def presence(body: PresenceIn, request: Request, db: DbSession,
                    agent: CurrentAgent) -> dict[str, Any]:
-    await routing.set_presence(db, agent, body.presence, body.capacity)
+    await routing.set_presence(db, agent, body.presence, body.capacity, body.languages)
     await db.commit()
     if body.presence == Presence.ONLINE:
         await dispatch_team(_runtime(request), agent.team_id)

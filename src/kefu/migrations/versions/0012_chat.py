@@ -104,6 +104,7 @@ def _agents_and_waits() -> None:
         sa.Column("capacity", sa.Integer(), nullable=False),
         sa.Column("active", sa.Integer(), nullable=False),
         sa.Column("idle_since", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("languages", sa.String(length=32), nullable=False),
         sa.ForeignKeyConstraint(["agent_id"], ["agents.id"],
                                 name=op.f("fk_chat_agents_agent_id_agents")),
         sa.PrimaryKeyConstraint("agent_id", name=op.f("pk_chat_agents")),

@@ -72,6 +72,7 @@
     return api("GET", "/console/chats/inbox").then(function (data) {
       $("presence").value = data.presence;
       $("capacity").value = data.capacity;
+      langBoxes().forEach(function (box) { box.checked = data.languages.indexOf(box.value) >= 0; });
       $("load").textContent = data.active + " / " + data.capacity;
       renderList("offered", data.offered);
       renderList("mine", data.mine);
@@ -164,13 +165,17 @@
       socket.send(JSON.stringify({ type: "typing", chat: current }));
     }
   });
+  function langBoxes() { return Array.prototype.slice.call(document.querySelectorAll(".chat-lang")); }
   function setPresence() {
+    var languages = langBoxes().filter(function (b) { return b.checked; }).map(function (b) { return b.value; });
     api("POST", "/console/chats/presence",
-        { presence: $("presence").value, capacity: parseInt($("capacity").value, 10) || 3 })
+        { presence: $("presence").value, capacity: parseInt($("capacity").value, 10) || 3,
+          languages: languages })
       .then(refresh).catch(showError);
   }
   $("presence").addEventListener("change", setPresence);
   $("capacity").addEventListener("change", setPresence);
+  langBoxes().forEach(function (box) { box.addEventListener("change", setPresence); });
   $("notify").addEventListener("click", function () {
     if (window.Notification) { Notification.requestPermission(); }
   });
