@@ -40,6 +40,7 @@ MAX_ERRORS = 20  # bad frames before the socket is closed as abuse
 TYPING_EVERY = 2.0  # seconds between typing notices a connection passes on
 POLICY_VIOLATION = 1008
 IDLE_WAIT = 25.0
+CLOSED = "chat.socket_closed"  # put on a connection's own queue when its client went
 
 
 class Frames:
@@ -119,13 +120,19 @@ async def _replay(db: AsyncSession, out: Frames, chat: Chat) -> None:
 async def _serve_customer(ws: WebSocket, rt: Runtime, bus: buses.LocalBus,
                           subscription: buses.Subscription, out: Frames, visitor: Customer,
                           chat_id: int, lang: str) -> None:
+    current = [subscription]  # replaced when it falls behind; the last one is let go
     reader = asyncio.create_task(_read_customer(ws, rt, visitor, chat_id, lang))
+    # The reader ends when the client goes: wake the loop at once instead of after its
+    # idle wait, so a closed socket's subscription is let go now.
+    reader.add_done_callback(lambda _: _wake(current[0]))
     try:
         while not reader.done():
-            item = await subscription.next(IDLE_WAIT)
-            if subscription.dropped:  # fell behind: catch up from the database, go on
-                bus.unsubscribe(subscription)
-                subscription = await bus.subscribe([frames.chat_key(chat_id)])
+            item = await current[0].next(IDLE_WAIT)
+            if reader.done():
+                break
+            if current[0].dropped:  # fell behind: catch up from the database, go on
+                bus.unsubscribe(current[0])
+                current[0] = await bus.subscribe([frames.chat_key(chat_id)])
                 await _catch_up(rt, out, chat_id)
                 continue
             if item is not None:
@@ -133,9 +140,15 @@ async def _serve_customer(ws: WebSocket, rt: Runtime, bus: buses.LocalBus,
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
+        bus.unsubscribe(current[0])
         reader.cancel()
         with contextlib.suppress(BaseException):
             await reader
+
+
+def _wake(subscription: buses.Subscription) -> None:
+    with contextlib.suppress(asyncio.QueueFull):
+        subscription.queue.put_nowait(events.Event(CLOSED))
 
 
 async def _catch_up(rt: Runtime, out: Frames, chat_id: int) -> None:
@@ -248,9 +261,12 @@ async def agent_socket(ws: WebSocket) -> None:
     keys = [frames.agent_key(agent.id), frames.team_key(agent.team_id)]
     subscription = await bus.subscribe(keys)
     reader = asyncio.create_task(_read_agent(ws, rt, agent))
+    reader.add_done_callback(lambda _: _wake(subscription))
     try:
         while not reader.done():
             item = await subscription.next(IDLE_WAIT)
+            if reader.done():
+                break
             if subscription.dropped:
                 await ws.send_json({"type": "reload"})  # the console re-reads its lists
                 bus.unsubscribe(subscription)
