@@ -88,6 +88,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
             await runner_task
         await app.state.bus.stop()
         await app.state.chat_bus.stop()
+        if app.state.chat_composer is not None:
+            await app.state.chat_composer.aclose()
         await app.state.engine.dispose()
 
     app = FastAPI(title="Kefu", version="0.1.0", lifespan=lifespan,

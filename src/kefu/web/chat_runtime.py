@@ -32,6 +32,7 @@ def make_runtime(app: FastAPI) -> Runtime:
     factory = app.state.session_factory
     index = holder_for(settings.database_url)
     composer = Composer.from_settings(settings)
+    app.state.chat_composer = composer  # its HTTP client is closed with the app
 
     async def decide(question: str, chat: Chat, offered: frozenset[int]) -> Turn:
         return await bot_turn(question, lang=chat.lang, problem_type=chat.problem_type,
