@@ -106,6 +106,8 @@ async def test_new_mail_opens_a_routed_ticket_and_the_reply_threads_both_ways(
     assert [m["direction"] for m in after["messages"]] == ["in", "out", "in", "internal"]
     assert "bounced" in after["messages"][-1]["body"] and after["status"] == "open"
     agent = await agent_client(desk, team="compliance")
+    thread = (await agent.get(f"/console/tickets/{row['ticket']}")).text
+    assert "An email about this ticket bounced" in thread  # in the thread the agent reads
     shown = await agent.get(f"/console/tickets/{row['ticket']}/email")
     assert "auto:bounce" in shown.text and "Undelivered Mail" in shown.text
 
