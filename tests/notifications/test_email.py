@@ -106,3 +106,38 @@ async def test_crlf_in_subject_cannot_inject_headers(desk: Desk,
     await desk.run_jobs(settings)
     message = next(m for m in inbox.messages if m["To"] == address)
     assert message["Bcc"] is None
+
+
+async def test_a_tickets_email_is_offered_to_its_channel_first_and_plain_when_declined(
+        desk: Desk, smtp: tuple[Inbox, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    from typing import Any
+
+    from kefu.core.jobs import JobContext
+    from kefu.notifications import service
+
+    offered: list[dict[str, Any]] = []
+
+    async def declines(payload: dict[str, Any], ctx: JobContext) -> bool:
+        offered.append(payload)
+        return False
+
+    async def takes(payload: dict[str, Any], ctx: JobContext) -> bool:
+        offered.append(payload)
+        return True
+
+    inbox, port = smtp
+    settings = make_settings(desk.settings.data_dir, desk.settings.database_url,
+                             smtp_host="127.0.0.1", smtp_port=port)
+    monkeypatch.setattr(service, "_ticket_mail_senders", [declines])
+    address = unique_email()
+    customer = await customer_client(desk, email=address)
+    reference = reference_from(await submit_ticket(customer))
+    await desk.run_jobs(settings)
+    mine = [p for p in offered if p["ticket"] == reference]
+    assert len(mine) == 1 and mine[0]["nonce"]  # the ticket, and what keeps its id stable
+    assert [m["To"] for m in inbox.messages].count(address) == 1  # declined: sent plain
+    monkeypatch.setattr(service, "_ticket_mail_senders", [takes])
+    other = unique_email()
+    await submit_ticket(await customer_client(desk, email=other))
+    await desk.run_jobs(settings)
+    assert other not in [m["To"] for m in inbox.messages]  # the channel sent it its own way

@@ -2,17 +2,47 @@
 
 The embedded default has no mail server, so mail is appended to a JSON-lines file the
 admin can read in the admin area; nothing is silently dropped.
+
+Message-IDs in In-Reply-To and References are written as they are: RFC 5322 (3.6.4)
+never encodes them, but the stdlib writes one longer than a line as RFC 2047 words, which
+no mail client reads as an id, and the thread breaks. Mail built with `MAIL_POLICY` keeps
+them whole, and `deliver` sends the bytes `WIRE_POLICY` makes (nothing refolded, so a
+DKIM signature over those bytes stays valid).
 """
 
 import json
+from email.headerregistry import HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.policy import SMTP
+from email.utils import formatdate, getaddresses, make_msgid, parseaddr
 from pathlib import Path
+from typing import Any
 
 import aiosmtplib
 
 from kefu.core.clock import utcnow
 from kefu.core.settings import Settings
+
+
+class _MessageIds(UnstructuredHeader):
+    """In-Reply-To, References: the ids whole, folded only between them."""
+
+    def fold(self, *, policy: Any) -> str:
+        ids = str(self).split()
+        name = getattr(self, "name")  # noqa: B009  (given by BaseHeader, mixed in by the registry)
+        return f"{name}: {(policy.linesep + ' ').join(ids)}{policy.linesep}"
+
+
+def _registry() -> HeaderRegistry:
+    registry = HeaderRegistry()
+    for name in ("in-reply-to", "references"):
+        # typeshed's signature wants BaseHeader, which the registry itself mixes in.
+        registry.map_to_type(name, _MessageIds)  # type: ignore[arg-type]
+    return registry
+
+
+MAIL_POLICY = SMTP.clone(header_factory=_registry())
+WIRE_POLICY = MAIL_POLICY.clone(refold_source="none")
 
 
 def _header_safe(value: str) -> str:
@@ -32,10 +62,17 @@ def build_message(settings: Settings, *, to: str, subject: str, text: str) -> Em
     return message
 
 
-async def deliver(settings: Settings, message: EmailMessage) -> None:
+async def deliver(settings: Settings, message: EmailMessage,
+                  recipients: list[str] | None = None) -> None:
+    """Send `message` to `recipients` (the envelope), by default its To, Cc and Bcc."""
     if settings.smtp_host:
+        envelope = recipients or [address for _, address in getaddresses(
+            [str(message.get(name, "")) for name in ("To", "Cc", "Bcc")]) if address]
+        del message["Bcc"]
         await aiosmtplib.send(
-            message,
+            message.as_bytes(policy=WIRE_POLICY),
+            sender=parseaddr(str(message["From"]))[1],
+            recipients=envelope,
             hostname=settings.smtp_host,
             port=settings.smtp_port,
             username=settings.smtp_username or None,
@@ -44,14 +81,14 @@ async def deliver(settings: Settings, message: EmailMessage) -> None:
             timeout=30,
         )
         return
-    _append_to_log(settings.mail_log_path, message)
+    _append_to_log(settings.mail_log_path, message, recipients)
 
 
-def _append_to_log(path: Path, message: EmailMessage) -> None:
+def _append_to_log(path: Path, message: EmailMessage, recipients: list[str] | None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     entry = {
         "at": utcnow().isoformat(),
-        "to": message["To"],
+        "to": ", ".join(recipients) if recipients else message["To"],
         "subject": message["Subject"],
         "message_id": message["Message-ID"],
         "text": _plain_text(message),

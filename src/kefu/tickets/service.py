@@ -258,7 +258,8 @@ def _created_email(customer: Contact, reference: str, subject: str) -> dict[str,
         translate(t, "You can follow it and reply in My tickets: %(url)s")
         % {"url": f"/portal/tickets/{reference}"},
     ]
-    return customer_email_payload(customer=customer, subject=title, lines=lines)
+    return customer_email_payload(customer=customer, subject=title, lines=lines,
+                                  ticket_reference=reference)
 
 
 async def _add_message(
@@ -334,13 +335,19 @@ async def store_files(
 async def add_customer_reply(
     *, db: AsyncSession, store: FileStore, ticket: Ticket, customer: Customer, body: str,
     files: list[CheckedFile], channel: str = ChannelType.PORTAL, external_id: str | None = None,
+    participant: str | None = None,
 ) -> frozenset[str]:
     """Add the reply; returns the kinds of secret the guard masked in it. An
-    `external_id` already stored for that channel raises an IntegrityError on flush."""
+    `external_id` already stored for that channel raises an IntegrityError on flush.
+    `participant` is the address that wrote it when not the customer themself (someone
+    the ticket allows, as an email channel's copied address): the message and the audit
+    entry name that address, and it counts as the customer's side of the conversation."""
     if ticket.status == Status.CLOSED:
         raise InvalidInput("This ticket is closed. Please open a new request.")
     cleaned = clean_inbound(db, body, where="ticket")
-    await _add_message(db, store, ticket, Author.of_customer(customer), cleaned.text,
+    author = (Author.of_customer(customer) if participant is None
+              else Author("participant", None, participant))
+    await _add_message(db, store, ticket, author, cleaned.text,
                        direction=Direction.IN, channel=channel, files=files,
                        external_id=external_id)
     await add_reply_facts(db, ticket.id, cleaned.text)
@@ -350,7 +357,9 @@ async def add_customer_reply(
         ticket.status = Status.OPEN  # the customer's answer puts it back in the agents' queue
         ticket.resolved_at = None
     ticket.updated_at = utcnow()
-    record(db, actor=("customer", customer.id), action="ticket.customer_replied",
+    actor: tuple[str, int | str | None] = (
+        ("customer", customer.id) if participant is None else ("participant", participant[:64]))
+    record(db, actor=actor, action="ticket.customer_replied",
            target=("ticket", ticket.reference))
     events.emit(db, TICKET_MESSAGE, reference=ticket.reference, author="customer")
     return cleaned.kinds

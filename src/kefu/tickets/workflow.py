@@ -52,7 +52,8 @@ def _notify_resolved(db: AsyncSession, ticket: Ticket) -> None:
     lines = [translate(t, "How did we do? Rate our service: %(url)s")
              % {"url": f"/portal/tickets/{ticket.reference}#rate"},
              translate(t, "If the problem is not solved, just reply in the ticket.")]
-    queue_customer_email(db, customer=ticket.customer, subject=subject, lines=lines)
+    queue_customer_email(db, customer=ticket.customer, subject=subject, lines=lines,
+                         ticket_reference=ticket.reference)
 
 
 async def change_priority(

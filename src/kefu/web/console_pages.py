@@ -21,6 +21,7 @@ from kefu.tickets.workflow import apply_update
 from kefu.web.blocked import record_blocked
 from kefu.web.deps import CurrentAgent, DbSession, Lang, Settings, Store, rollback
 from kefu.web.forms import read_form, read_uploads
+from kefu.web.mailbox_pages import email_ticket_context
 from kefu.web.templating import render
 from kefu.web.ticket_facts_pages import agent_facts_context
 
@@ -62,7 +63,8 @@ async def _ticket_context(db: DbSession, agent: Agent, reference: str) -> dict[s
     return {"agent": agent, "ticket": detail, "customer_context": context,
             "teams": await accounts.list_teams(db=db),
             "agents": agents, "statuses": list(Status), "priorities": list(Priority),
-            "live_since": await feed.latest_id(db), **await agent_facts_context(db, ticket)}
+            "live_since": await feed.latest_id(db), **await agent_facts_context(db, ticket),
+            **await email_ticket_context(db, ticket)}
 
 
 @router.get("/console/tickets/{reference}")

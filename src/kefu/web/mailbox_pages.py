@@ -1,16 +1,20 @@
 """Admin: the mailboxes the desk receives mail at, each routed to a team, and what they
-received. Agents: a ticket's mail as received (sender checks, the full text)."""
+received. Agents: a ticket's mail as received (sender checks, the full text), and the
+addresses the ticket allows besides its customer's (shown, added, removed on the ticket
+page, which merges `email_ticket_context` and includes `console/_participants.html`)."""
+
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from kefu.accounts import service as accounts
 from kefu.accounts.models import Agent
-from kefu.channels.email import mailboxes
+from kefu.channels.email import mailboxes, participants
 from kefu.channels.email.models import Mailbox
 from kefu.core.errors import KefuError, NotFound
 from kefu.tickets.access import access_ticket_for_agent
-from kefu.tickets.models import Category, Priority
+from kefu.tickets.models import Category, Priority, Ticket
 from kefu.web.deps import AdminAgent, CurrentAgent, DbSession, Lang, rollback
 from kefu.web.forms import read_form
 from kefu.web.templating import render
@@ -119,3 +123,59 @@ async def ticket_email(request: Request, db: DbSession, lang: Lang, agent: Curre
     return render(request, "console/ticket_email.html", lang, {
         "agent": agent, "ticket": ticket,
         "messages": await mailboxes.received_for_ticket(db=db, reference=ticket.reference)})
+
+
+# ?participant_error= codes and what the agent reads (msgids; messages.po has zh).
+PARTICIPANT_ERRORS = {
+    "invalid": "Please enter a valid email address.",
+    "refused": "That address cannot be copied: it is the customer's own, the desk's, or "
+               "the ticket copies as many as it may.",
+    "missing": "That address is not copied on this ticket.",
+}
+
+
+async def email_ticket_context(db: DbSession, ticket: Ticket) -> dict[str, Any]:
+    """What the ticket page's `_participants.html` shows."""
+    return {"participants": await participants.participants_of(db=db, ticket_id=ticket.id),
+            "participant_errors": PARTICIPANT_ERRORS}
+
+
+def _back(reference: str, error: str | None = None) -> Response:
+    query = f"?participant_error={error}" if error else ""
+    return RedirectResponse(f"/console/tickets/{reference}{query}#participants",
+                            status_code=303)
+
+
+@router.post("/console/tickets/{reference}/participants")
+async def add_participant(request: Request, db: DbSession, agent: CurrentAgent,
+                          reference: str) -> Response:
+    ticket = await access_ticket_for_agent(db=db, agent=agent, reference=reference)
+    reference = ticket.reference  # read before a rollback expires the row
+    form = await read_form(request, "address")
+    try:
+        address = valid_email(form["address"])
+    except KefuError:
+        return _back(reference, "invalid")
+    try:
+        await participants.add_participant(db=db, ticket=ticket, agent=agent, address=address)
+        await db.commit()
+    except KefuError:
+        await rollback(db, agent)
+        return _back(reference, "refused")
+    return _back(reference)
+
+
+@router.post("/console/tickets/{reference}/participants/remove")
+async def remove_participant(request: Request, db: DbSession, agent: CurrentAgent,
+                             reference: str) -> Response:
+    ticket = await access_ticket_for_agent(db=db, agent=agent, reference=reference)
+    reference = ticket.reference  # read before a rollback expires the row
+    form = await read_form(request, "address")
+    try:
+        await participants.remove_participant(db=db, ticket=ticket, agent=agent,
+                                              address=form["address"])
+        await db.commit()
+    except NotFound:
+        await rollback(db, agent)
+        return _back(reference, "missing")
+    return _back(reference)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_email_intake import _mail, _mailbox, _received
+from mail_support import _mail, _mailbox, _received
 from typer.testing import CliRunner
 
 from conftest import Desk, agent_client

@@ -7,7 +7,9 @@ opens a ticket; what it decided (and why, as flags) is written back on the row.
 
 Trust: the From address decides who wrote (Reply-To never does). Mail that names a ticket
 (by its Message-IDs or its reference in the subject) joins it only when its sender is
-that ticket's customer; anyone else gets a new ticket flagged `sender_not_customer`.
+that ticket's customer or an address the ticket allows (`participants`: whom the
+customer copied, or an agent added); anyone else gets a new ticket flagged
+`sender_not_customer`. A From that fails DMARC joins no ticket and adds no one.
 Machine mail (bounces, Auto-Submitted, mailer-daemon, bulk) never opens, reopens or
 answers a ticket: it is kept, marked with the ticket it concerns, and ignored. A sender
 above `RATE_LIMIT` messages an hour is ignored too (mail loops, mail bombs).
@@ -23,8 +25,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.channels.email import auth
+from kefu.channels.email.ids import reference_in
 from kefu.channels.email.models import Mailbox, RawEmail, RawStatus
 from kefu.channels.email.parser import ParsedEmail, clean, parse
+from kefu.channels.email.participants import is_participant, record_copied
 from kefu.channels.email.rawstore import RawStore
 from kefu.channels.email.routing import route
 from kefu.contacts.identities import find_customer
@@ -51,6 +55,8 @@ RATE_WINDOW = timedelta(hours=1)
 _REFERENCE = re.compile(r"\bKF-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}\b")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 EMPTY_BODY = "(empty message)"
+CUSTOMER, PARTICIPANT = "customer", "participant"  # who wrote, to the ticket named
+_WRITER_FLAGS = {CUSTOMER: [], PARTICIPANT: ["from_participant"]}
 NO_SUBJECT = "(no subject)"
 
 
@@ -128,7 +134,7 @@ async def _process(db: AsyncSession, settings: Settings, raw: RawEmail) -> Outco
     flags = [*parsed.flags, *verdict.flags()]
     if verdict.dmarc == "fail":
         flags.append("dmarc_fail")  # the From is not proven: it joins no one's ticket
-    ticket = await _thread(db, parsed)
+    ticket = await _thread(db, parsed, settings.secret_key)
     reference = ticket.reference if ticket is not None else None
     if parsed.auto is not None:
         if ticket is not None and parsed.auto == "bounce" and parsed.embedded_ids:
@@ -151,36 +157,64 @@ async def _process(db: AsyncSession, settings: Settings, raw: RawEmail) -> Outco
     if refused:
         flags.append("attachment_refused")
     if ticket is not None:
-        if customer is not None and ticket.customer_id == customer.id \
-                and ticket.status != Status.CLOSED and verdict.dmarc != "fail":
-            await add_customer_reply(
-                db=db, store=FileStore(settings.attachments_dir), ticket=ticket,
-                customer=customer, body=_body(parsed.reply or parsed.text, refused),
-                files=files, channel=ChannelType.EMAIL, external_id=external_id)
-            return Outcome(RawStatus.PROCESSED, flags, ticket.reference)
-        own = customer is not None and ticket.customer_id == customer.id
-        if own and verdict.dmarc == "fail":
-            flags.append("sender_not_proven")
-        else:
-            flags.append("follow_up_of_closed" if own else "sender_not_customer")
+        writer = await _writer(db, ticket, parsed.sender, customer)
+        if writer is not None and ticket.status != Status.CLOSED and verdict.dmarc != "fail":
+            await _join(db, settings, ticket, parsed, writer, files, refused, external_id)
+            return Outcome(RawStatus.PROCESSED, [*flags, *_WRITER_FLAGS[writer]],
+                           ticket.reference)
+        flags.append("sender_not_customer" if writer is None else
+                     "sender_not_proven" if verdict.dmarc == "fail" else "follow_up_of_closed")
     created = await _open_ticket(db, settings, raw.mailbox, parsed, customer, files,
                                  refused, external_id, threaded=ticket is not None)
+    if parsed.cc and not {"dmarc_fail", "sender_not_customer"} & set(flags):
+        # The sender is the new ticket's customer: whom they copied may write to it.
+        opened = await _ticket(db, created)
+        if opened is not None:
+            await record_copied(db=db, ticket=opened, addresses=parsed.cc, sender=parsed.sender)
     return Outcome(RawStatus.PROCESSED, flags, created)
 
 
-async def _thread(db: AsyncSession, parsed: ParsedEmail) -> Ticket | None:
+async def _writer(db: AsyncSession, ticket: Ticket, sender: str,
+                  customer: Customer | None) -> str | None:
+    """Who the sender is to the ticket: its customer, a participant it allows, or no one."""
+    if customer is not None and ticket.customer_id == customer.id:
+        return CUSTOMER
+    if await is_participant(db=db, ticket_id=ticket.id, address=sender):
+        return PARTICIPANT
+    return None
+
+
+async def _join(db: AsyncSession, settings: Settings, ticket: Ticket, parsed: ParsedEmail,
+                writer: str, files: list[CheckedFile], refused: list[str],
+                external_id: str) -> None:
+    """The mail continues the ticket: as the customer's reply, or as the participant's
+    (authored as their address). Only the customer's own mail adds whom it copied."""
+    assert parsed.sender is not None
+    await add_customer_reply(
+        db=db, store=FileStore(settings.attachments_dir), ticket=ticket,
+        customer=ticket.customer, body=_body(parsed.reply or parsed.text, refused),
+        files=files, channel=ChannelType.EMAIL, external_id=external_id,
+        participant=None if writer == CUSTOMER else parsed.sender)
+    if writer == CUSTOMER and parsed.cc:
+        await record_copied(db=db, ticket=ticket, addresses=parsed.cc, sender=parsed.sender)
+
+
+async def _thread(db: AsyncSession, parsed: ParsedEmail, secret: str) -> Ticket | None:
     """The ticket this mail continues: by the Message-IDs it answers (ours or the
-    customer's earlier mail), newest first, or for machine mail the one it returns; then
-    by a reference in the subject."""
+    customer's earlier mail, or one of our notices that carries its ticket's reference),
+    newest first, or for machine mail the one it returns; then by a reference in the
+    subject."""
     # A bounce names the mail that bounced only inside itself (its returned headers).
     carried = parsed.embedded_ids if parsed.auto is not None else ()
     for message_id in (*parsed.in_reply_to, *reversed(parsed.references), *carried):
         reference = await ticket_for_external_id(db, channel=ChannelType.EMAIL,
                                                  external_id=message_id[:200])
-        if reference is not None:
-            return await _ticket(db, reference)
-    found = _REFERENCE.search(parsed.subject)
-    return await _ticket(db, found.group(0)) if found else None
+        reference = reference or reference_in(message_id, secret=secret)
+        found = await _ticket(db, reference) if reference is not None else None
+        if found is not None:
+            return found
+    named = _REFERENCE.search(parsed.subject)
+    return await _ticket(db, named.group(0)) if named else None
 
 
 async def _ticket(db: AsyncSession, reference: str) -> Ticket | None:

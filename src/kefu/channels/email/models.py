@@ -4,7 +4,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kefu.accounts.models import Team
@@ -81,3 +91,20 @@ class RawEmail(Base):
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "status": self.status, "flags": self.flag_list(),
                 "ticket_reference": self.ticket_reference, "error": self.error}
+
+
+class TicketParticipant(Base):
+    """An address a ticket allows besides its customer's: someone the customer copied
+    (Cc) on their mail, or an agent added. Their mail joins the ticket, and agent replies
+    copy them. `added_by` is `customer` (from the Cc of the customer's mail) or
+    `agent:<id>`."""
+
+    __tablename__ = "ticket_participants"
+    __table_args__ = (UniqueConstraint("ticket_id", "address",
+                                       name="uq_ticket_participants_ticket_id_address"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    address: Mapped[str] = mapped_column(String(254))  # canonical: lower case
+    added_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -58,6 +58,7 @@ class ParsedEmail:
     sender_name: str
     reply_to: str | None  # shown only: it never decides who wrote
     recipients: tuple[str, ...]  # To and Cc addresses
+    cc: tuple[str, ...]  # the Cc addresses alone: whom the sender copied
     subject: str
     text: str  # the whole body as text, quoted history and signature included
     reply: str  # the new text only
@@ -132,6 +133,11 @@ def _ids(value: str) -> tuple[str, ...]:
 def _address(raw: str) -> str | None:
     found = _ADDRESS.fullmatch(raw.strip())
     return found.group(0).lower() if found else None
+
+
+def _addresses(message: Message, *names: str) -> tuple[str, ...]:
+    raw = [_raw_header(message, name) or "" for name in names]
+    return tuple(a for a in (_address(pair[1]) for pair in getaddresses(raw)) if a)
 
 
 def _auto(message: Message, sender: str | None, flags: set[str]) -> str | None:
@@ -235,8 +241,7 @@ def parse(raw: bytes) -> ParsedEmail:
     name, address = parseaddr(_raw_header(message, "From") or "")
     sender, sender_name = _address(address), _decode_words(name, flags)[:100]
     reply_to = _address(parseaddr(_raw_header(message, "Reply-To") or "")[1])
-    recipients = tuple(a for a in (_address(x[1]) for x in getaddresses(
-        [_raw_header(message, "To") or "", _raw_header(message, "Cc") or ""])) if a)
+    recipients = _addresses(message, "To", "Cc")
     body = _Body(flags)
     body.walk(message, 0)
     html = sanitise(body.html) if body.html is not None else None
@@ -254,10 +259,13 @@ def parse(raw: bytes) -> ParsedEmail:
     message_ids = _ids(_raw_header(message, "Message-ID") or "")
     return ParsedEmail(
         message_id=message_ids[0] if message_ids else None,
-        in_reply_to=_ids(_raw_header(message, "In-Reply-To") or ""),
-        references=_ids(_raw_header(message, "References") or ""),
+        # Decoded first: Python's email package (and so some senders) writes an id longer
+        # than a line as RFC 2047 words, though ids are never encoded.
+        in_reply_to=_ids(_header(message, "In-Reply-To", flags)),
+        references=_ids(_header(message, "References", flags)),
         sender=sender, sender_name=sender_name, reply_to=reply_to,
-        recipients=recipients[:50], subject=_header(message, "Subject", flags)[:998],
+        recipients=recipients[:50], cc=_addresses(message, "Cc")[:50],
+        subject=_header(message, "Subject", flags)[:998],
         text=text, reply=reply, html=html, attachments=tuple(body.attachments),
         embedded_ids=tuple(dict.fromkeys(body.embedded_ids))[:20],
         auto=_auto(message, sender, flags), flags=tuple(sorted(flags)))
