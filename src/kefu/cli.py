@@ -180,7 +180,8 @@ def bench_chat(
 ) -> None:
     """Widget WebSockets, bot questions, customer-agent relay and dropped sockets; prints
     JSON (connections, bot_reply_p99_ms, relay_p99_ms, lost, duplicated, rss_mb) last."""
-    from kefu.bench.chat import ChatBenchConfig, run_chat_bench
+    from kefu.bench.chat import run_chat_bench
+    from kefu.bench.chat_load import ChatBenchConfig
 
     config = ChatBenchConfig(connections=connections, seconds=seconds, bot_rate=bot_rate,
                              relay_rate=relay_rate, relay_chats=relay_chats,
