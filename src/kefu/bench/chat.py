@@ -17,8 +17,9 @@ customer and agent (`kefu.bench.chat_load`):
    over their socket. `drop_share` of the customers abort their socket once, at a
    random moment, and reconnect with after=<last seq seen>, resending what was not
    echoed, as the widget does.
-4. Drain until nothing is pending (or `drain_seconds`), then ping every customer
-   socket: `connections` is how many answered.
+4. Drain while the server catches up (until nothing is pending, or nothing came for
+   15 s, or `drain_seconds`), then ping every customer socket: `connections` is how
+   many answered.
 
 Bot reply: the question sent -> the next bot or system frame on that socket (the
 handover notice counts). Relay: the customer's send -> the agent's socket receiving that
@@ -219,6 +220,7 @@ def figures(load: ChatLoad, phases: Phases, meter: Meter) -> dict[str, Any]:
         "client_rss_mb": round((_status_kb(os.getpid(), "VmHWM") or 0) / 1024),
         "client_processes": 1, **meter.figures,
         "ramp_s": round(phases.ramp_s, 1), "drive_s": round(drive_s, 1),
+        "drain_s": round(phases.drain_s, 1),
         # the run's parameters
         "seconds": config.seconds, "bot_rate": config.bot_rate,
         "relay_rate": config.relay_rate, "drop_share": config.drop_share,

@@ -33,6 +33,7 @@ CHATS_PER_AGENT = 20  # kefu.chat.routing.MAX_CAPACITY
 RAMP_CONCURRENCY = 32  # HTTP set-ups in flight while ramping
 TICK = 0.005  # the driver's clock, seconds
 PING_TIMEOUT = 30.0
+DRAIN_STALL = 15.0  # seconds without progress that end the drain
 RECONNECT_DELAY = (0.1, 1.0)  # seconds a dropped client stays away
 AGENT_REPLY = "Thanks, I am checking your account now."
 
@@ -47,7 +48,7 @@ class ChatBenchConfig:
     drop_share: float = 0.05
     agent_reply_share: float = 0.1
     ramp_rate: float = 500.0
-    drain_seconds: float = 20.0
+    drain_seconds: float = 300.0
     deflate: bool = True  # browsers offer permessage-deflate
     seed: int = 7
 
@@ -68,6 +69,7 @@ class Phases:
 
     ramp_s: float
     drive_s: float
+    drain_s: float
     held: int  # customer sockets that answered the final ping
     drive_frames: tuple[int, int]  # message and chat frames received while driving
 
@@ -372,14 +374,24 @@ class ChatLoad:
         return (sum(len(c.pending) + c.replies_missing() + (c.waiting is not None)
                     for c in self.customers) + self.relay.undelivered())
 
-    async def drain(self) -> None:
-        deadline = time.perf_counter() + self.config.drain_seconds
+    async def drain(self) -> float:
+        """Wait while the server is still catching up: until nothing is outstanding, or
+        nothing came in for DRAIN_STALL seconds, or `drain_seconds` at most. What is
+        still outstanding then counts as lost."""
+        started = time.perf_counter()
+        deadline = started + self.config.drain_seconds
+        last, progress_at = self.outstanding(), started
         # A poll: "nothing outstanding" is a sum over every customer, not one event.
-        while self.outstanding() or self._tasks:
-            left = deadline - time.perf_counter()
-            if left <= 0:
+        while last or self._tasks:
+            now = time.perf_counter()
+            if now >= deadline or now - progress_at >= DRAIN_STALL:
                 break
-            await asyncio.sleep(min(0.1, left))
+            await asyncio.sleep(min(0.2, deadline - now))
+            current = self.outstanding()
+            if current < last:
+                progress_at = time.perf_counter()
+            last = current
+        return time.perf_counter() - started
 
     async def ping_all(self) -> int:
         async def ping(customer: Customer) -> bool:
@@ -437,9 +449,9 @@ class ChatLoad:
         if self.on_drive:
             self.on_drive(False)
         frames = self.tally.message_frames - before[0], self.tally.chat_frames - before[1]
-        await self.drain()
-        return Phases(ramp_s=ramp_s, drive_s=drive_s, held=await self.ping_all(),
-                      drive_frames=frames)
+        drain_s = await self.drain()
+        return Phases(ramp_s=ramp_s, drive_s=drive_s, drain_s=drain_s,
+                      held=await self.ping_all(), drive_frames=frames)
 
 
 async def _get(http: httpx.AsyncClient, path: str, params: dict[str, Any],
