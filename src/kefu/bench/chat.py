@@ -37,15 +37,18 @@ import os
 import random
 import resource
 import secrets
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 from rich.console import Console
 
 from kefu.bench.chat_load import CHATS_PER_AGENT, ChatBenchConfig, ChatLoad, Phases, Target
 from kefu.bench.load import percentile
 from kefu.bench.server import (
+    BenchDesk,
     BenchSetupError,
     bench_desk,
     free_port,
@@ -59,6 +62,7 @@ from kefu.core.datasets import shared_data_dir
 console = Console(stderr=True)
 RELAY_TEAM = "api"
 HIGH_LIMIT = "1000000000"  # per-address chat limits: every client here is 127.0.0.1
+STARTUP_SECONDS = 300.0
 
 
 def sample_questions(count: int, seed: int, data: Path | None = None) -> list[str]:
@@ -126,15 +130,63 @@ def server_settings(url: str) -> dict[str, str]:
             "KEFU_LOGIN_ATTEMPTS_PER_MINUTE": "100000"}
 
 
+async def _startup_work(database_url: str, *, run_now: bool) -> tuple[int, int]:
+    """(unfinished jobs, the help centre's latest change) of a freshly seeded desk; with
+    `run_now`, its queued jobs fall due at once.
+
+    Seeding the help centre queues a full index rebuild two minutes later
+    (`kb.refresh_head`). Measured, that rebuild stalls the server for seconds; a desk in
+    service has it behind it, so the server runs it before the load starts."""
+    from sqlalchemy import func, select, update
+
+    from kefu.core.clock import utcnow
+    from kefu.core.db import make_engine, make_session_factory
+    from kefu.core.jobs import Job
+    from kefu.kb.models import KbIndexChange
+
+    engine = make_engine(database_url)
+    try:
+        async with make_session_factory(engine)() as db:
+            if run_now:
+                await db.execute(update(Job).where(Job.status == "queued")
+                                 .values(run_after=utcnow()))
+                await db.commit()
+            jobs = (await db.execute(select(func.count()).select_from(Job).where(
+                Job.status.in_(("queued", "running"))))).scalar_one()
+            change = (await db.execute(select(func.max(KbIndexChange.id)))).scalar_one()
+            return int(jobs), int(change or 0)
+    finally:
+        await engine.dispose()
+
+
+def _settle(desk: BenchDesk, url: str, timeout: float = STARTUP_SECONDS) -> None:
+    """Until the start-up jobs are done and the server's index reflects the latest
+    change: a job that runs before the first build leaves its rebuild to the next
+    search, so searches are asked until the build's log line says so."""
+    deadline = time.monotonic() + timeout
+    while True:
+        jobs, change = asyncio.run(_startup_work(desk.database_url, run_now=False))
+        if not jobs and f"change={change} " in server_log_tail(desk, 100_000) + " ":
+            return
+        if time.monotonic() > deadline:
+            raise BenchSetupError(f"the desk's start-up work did not finish in {timeout:.0f} s")
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.get(f"{url}/api/v1/help/suggest", params={"q": "deposit"}, timeout=30)
+        time.sleep(1.0)
+
+
 @contextlib.contextmanager
 def own_server(db: str, agents: int) -> Iterator[Target]:
-    """A throw-away desk with `agents` relay agents, served by one uvicorn process."""
+    """A throw-away desk with `agents` relay agents, served by one uvicorn process that
+    has run the desk's start-up jobs."""
     with bench_desk(db, jobs_in_process=True) as desk:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         desk = dataclasses.replace(desk, env={**desk.env, **server_settings(url)})
         made = asyncio.run(create_agents(desk.database_url, agents)) if agents else ()
+        asyncio.run(_startup_work(desk.database_url, run_now=True))
         with server_process(desk, workers=1, port=port) as server:
+            _settle(desk, server.url)
             try:
                 yield Target(url=server.url, server_pid=server.pid, agents=made,
                              database_url=desk.database_url)

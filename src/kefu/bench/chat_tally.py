@@ -25,6 +25,9 @@ MAX_SAMPLES = 8
 class Tally:
     bot_latencies: list[float] = field(default_factory=list)  # seconds
     relay_latencies: list[float] = field(default_factory=list)
+    # When each timed message was sent (perf_counter), in the order of the latencies.
+    bot_sent: list[float] = field(default_factory=list)
+    relay_sent_times: list[float] = field(default_factory=list)
     bot_asked: int = 0
     bot_untimed: int = 0  # answered on a later socket, after a drop
     bot_skipped: int = 0  # no bot-owned chat free to ask at that moment
@@ -124,6 +127,7 @@ class Customer:
             self.waiting = None
             if socket == self.generation:
                 tally.bot_latencies.append(time.perf_counter() - sent_at)
+                tally.bot_sent.append(sent_at)
             else:
                 tally.bot_untimed += 1
 
@@ -174,6 +178,7 @@ class RelayLedger:
         sent_at = self.sent_at.pop(client_id, None)
         if sent_at is not None:
             tally.relay_latencies.append(time.perf_counter() - sent_at)
+            tally.relay_sent_times.append(sent_at)
         return True
 
     def undelivered(self) -> int:
