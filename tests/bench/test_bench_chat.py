@@ -96,3 +96,12 @@ def test_questions_are_a_fixed_sample_of_banking77_test() -> None:
     first, again = sample_questions(50, seed=3), sample_questions(50, seed=3)
     assert first == again and len(set(first)) == 50
     assert sample_questions(50, seed=4) != first
+
+
+def test_a_message_read_back_after_a_reload_is_delivered_but_not_a_duplicate() -> None:
+    tally, ledger = Tally(), RelayLedger()
+    ledger.sent("r1", 7)
+    ledger.caught_up(7, "r1", 4, tally)
+    assert ledger.undelivered() == 0 and tally.relay_untimed == tally.relay_caught_up == 1
+    ledger.caught_up(7, "r1", 4, tally)  # read again: still one message, nothing doubled
+    assert tally.duplicated == {} and tally.relay_caught_up == 1

@@ -260,6 +260,7 @@ def figures(load: ChatLoad, phases: Phases, meter: Meter) -> dict[str, Any]:
         "bot_untimed": tally.bot_untimed, "bot_skipped": tally.bot_skipped,
         "bot_handovers": tally.handovers, "relay_messages": tally.relay_sent,
         "relay_timed": len(tally.relay_latencies), "relay_untimed": tally.relay_untimed,
+        "relay_caught_up": tally.relay_caught_up, "agent_reconnects": tally.agent_reconnects,
         "relay_skipped": tally.relay_skipped, "agent_replies": tally.agent_replies,
         "message_frames_per_s": round(phases.drive_frames[0] / drive_s, 1),
         "chat_frames_per_s": round(phases.drive_frames[1] / drive_s, 1),

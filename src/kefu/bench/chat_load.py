@@ -183,11 +183,14 @@ class ChatLoad:
         agent.http = http
         answer = await http.post("/console/login", data={
             "email": agent.email, "password": agent.password, "next": ""})
-        cookie = http.cookies.get("kefu_agent")
-        if answer.status_code != 303 or not cookie:
+        agent.cookie = http.cookies.get("kefu_agent") or ""
+        if answer.status_code != 303 or not agent.cookie:
             raise BenchSetupError(f"{agent.email} could not sign in: {answer.status_code}")
-        agent.ws = await self._open_socket("/console/chats/ws",
-                                           additional_headers={"Cookie": f"kefu_agent={cookie}"})
+        await self.connect_agent(agent)
+
+    async def connect_agent(self, agent: Agent) -> None:
+        agent.ws = await self._open_socket(
+            "/console/chats/ws", additional_headers={"Cookie": f"kefu_agent={agent.cookie}"})
         self._spawn(self._read_agent(agent, agent.ws), reader=True)
 
     async def _read_agent(self, agent: Agent, ws: ClientConnection) -> None:
@@ -197,17 +200,57 @@ class ChatLoad:
                 kind = frame.get("type")
                 if kind == "chat.message":
                     self._agent_message(agent, int(frame["chat"]), frame["message"])
-                elif kind == "reload":
+                elif kind == "reload":  # it fell behind: the console re-reads its chats
                     self.tally.agent_reloads += 1
+                    self._spawn(self._agent_catch_up(agent))
                 elif kind == "error":
                     self.tally.error_frames += 1
                     self.tally.problem(f"agent error frame: {frame.get('message')}")
-        if agent.ws is ws:
+        if agent.ws is ws:  # the server closed it: the console reconnects and re-reads
+            agent.ws = None
             self.tally.closed(ws)
             self.tally.problem(f"agent socket closed: {ws.close_code} {ws.close_reason}")
+            self._spawn(self._agent_back(agent))
+
+    async def _agent_back(self, agent: Agent) -> None:
+        await asyncio.sleep(self.rng.uniform(*RECONNECT_DELAY))
+        for attempt in range(5):
+            try:
+                await self.connect_agent(agent)
+                break
+            except (OSError, InvalidHandshake, TimeoutError) as exc:
+                self.tally.problem(f"agent reconnect: {exc!r}")
+                await asyncio.sleep(1.0 + attempt)
+        else:
+            self.tally.reconnect_failures += 1
+            return
+        self.tally.agent_reconnects += 1
+        for client_id, (chat_id, text) in list(agent.pending.items()):
+            await self._agent_send(agent, chat_id, client_id, text)
+        await self._agent_catch_up(agent)
+
+    async def _agent_catch_up(self, agent: Agent) -> None:
+        """What the console shows after a reload: each chat's messages, read again."""
+        for chat_id in list(agent.chats):
+            for client_id, seq in await self._customer_messages(agent, chat_id):
+                self.relay.caught_up(chat_id, client_id, seq, self.tally)
+
+    async def _customer_messages(self, agent: Agent, chat_id: int) -> list[tuple[str, int]]:
+        """(client id, seq) of the customer's messages in a chat, as the console reads
+        them (GET /console/chats/{id}/messages; the database where that route is missing)."""
+        answer = await agent.http.get(f"/console/chats/{chat_id}/messages")
+        if answer.status_code == 404 and self.target.database_url:
+            return await db_customer_messages(self.target.database_url, chat_id)
+        answer.raise_for_status()
+        body = answer.json()
+        messages = body["messages"] if isinstance(body, dict) else body
+        return [(str(m["client_id"]), int(m["seq"])) for m in messages
+                if m.get("author") == "customer" and m.get("client_id")]
 
     def _agent_message(self, agent: Agent, chat_id: int, message: dict[str, Any]) -> None:
         client_id = message.get("client_id")
+        if message.get("author") == "agent":
+            agent.on_own_message(message)
         if message.get("author") != "customer" or not client_id:
             return
         first = self.relay.received(chat_id, str(client_id), int(message["seq"]), self.tally)
@@ -215,14 +258,15 @@ class ChatLoad:
         if first and customer and self.rng.random() < self.config.agent_reply_share:
             reply = self._next_id("a")
             customer.expected.add(f"agent-{reply}")  # how the customer's stream names it
+            agent.pending[reply] = (chat_id, AGENT_REPLY)
             self.tally.agent_replies += 1
-            self._spawn(self._agent_send(agent, {"type": "message", "chat": chat_id,
-                                                 "client_id": reply, "text": AGENT_REPLY}))
+            self._spawn(self._agent_send(agent, chat_id, reply, AGENT_REPLY))
 
-    async def _agent_send(self, agent: Agent, frame: dict[str, Any]) -> None:
+    async def _agent_send(self, agent: Agent, chat_id: int, client_id: str, text: str) -> None:
         if agent.ws is not None:
             with contextlib.suppress(ConnectionClosed):
-                await agent.ws.send(json.dumps(frame))
+                await agent.ws.send(json.dumps({"type": "message", "chat": chat_id,
+                                                "client_id": client_id, "text": text}))
 
     async def _console(self, agent: Agent, path: str, body: dict[str, Any] | None = None
                        ) -> httpx.Response:
@@ -372,7 +416,8 @@ class ChatLoad:
 
     def outstanding(self) -> int:
         return (sum(len(c.pending) + c.replies_missing() + (c.waiting is not None)
-                    for c in self.customers) + self.relay.undelivered())
+                    for c in self.customers) + self.relay.undelivered()
+                + sum(len(a.pending) for a in self.agents))
 
     async def drain(self) -> float:
         """Wait while the server is still catching up: until nothing is outstanding, or
@@ -487,6 +532,25 @@ async def db_accept(database_url: str, email: str, chat_id: int) -> None:
         await accept(db, await db.get(Chat, chat_id), agent)
 
     await _as_agent(database_url, email, work)
+
+
+async def db_customer_messages(database_url: str, chat_id: int) -> list[tuple[str, int]]:
+    from sqlalchemy import select
+
+    from kefu.chat.frames import client_id_of
+    from kefu.core.db import make_engine, make_session_factory
+    from kefu.tickets.models import TicketMessage
+
+    engine = make_engine(database_url)
+    try:
+        async with make_session_factory(engine)() as db:
+            rows = (await db.execute(select(TicketMessage.external_id, TicketMessage.seq).where(
+                TicketMessage.ticket_id == chat_id, TicketMessage.author_type == "customer",
+                TicketMessage.seq.is_not(None)))).all()
+    finally:
+        await engine.dispose()
+    return [(client_id, seq) for external_id, seq in rows
+            if (client_id := client_id_of(external_id)) and seq is not None]
 
 
 async def _as_agent(database_url: str, email: str,

@@ -33,7 +33,9 @@ class Tally:
     bot_skipped: int = 0  # no bot-owned chat free to ask at that moment
     handovers: int = 0  # bot chats that went to the queue (a question's answer)
     relay_sent: int = 0
-    relay_untimed: int = 0  # pending when their socket dropped: resent, not timed
+    relay_untimed: int = 0  # resent after a drop, or read from history: not timed
+    relay_caught_up: int = 0  # the agent read them from history, not live
+    agent_reconnects: int = 0
     relay_skipped: int = 0
     agent_replies: int = 0
     message_frames: int = 0
@@ -145,8 +147,17 @@ class Agent:
     def __init__(self, email: str, password: str) -> None:
         self.email, self.password = email, password
         self.http: Any = None  # httpx.AsyncClient once signed in
+        self.cookie = ""
         self.ws: ClientConnection | None = None
         self.chats: dict[int, Customer] = {}
+        # Replies sent and not yet heard back on the console socket: resent after a
+        # reconnect, as a console would (the server keeps one per client id).
+        self.pending: dict[str, tuple[int, str]] = {}
+
+    def on_own_message(self, message: dict[str, Any]) -> None:
+        client_id = str(message.get("client_id") or "")
+        if client_id.startswith("agent-"):
+            self.pending.pop(client_id.removeprefix("agent-"), None)
 
 
 class RelayLedger:
@@ -180,6 +191,15 @@ class RelayLedger:
             tally.relay_latencies.append(time.perf_counter() - sent_at)
             tally.relay_sent_times.append(sent_at)
         return True
+
+    def caught_up(self, chat_id: int, client_id: str, seq: int, tally: Tally) -> None:
+        """Read from the history after a reconnect or a reload: delivered, not timed, and
+        not a duplicate frame when seen live as well."""
+        if (chat_id, client_id) not in self.seen:
+            self.seen[(chat_id, client_id)] = seq
+            if self.sent_at.pop(client_id, None) is not None:
+                tally.relay_untimed += 1
+                tally.relay_caught_up += 1
 
     def undelivered(self) -> int:
         return sum((chat, cid) not in self.seen for cid, chat in self.chat_of.items())
