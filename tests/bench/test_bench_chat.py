@@ -104,4 +104,6 @@ def test_a_message_read_back_after_a_reload_is_delivered_but_not_a_duplicate() -
     ledger.caught_up(7, "r1", 4, tally)
     assert ledger.undelivered() == 0 and tally.relay_untimed == tally.relay_caught_up == 1
     ledger.caught_up(7, "r1", 4, tally)  # read again: still one message, nothing doubled
-    assert tally.duplicated == {} and tally.relay_caught_up == 1
+    assert ledger.received(7, "r1", 4, tally)  # then its frame, late: one frame, no double
+    assert not ledger.received(7, "r1", 4, tally)  # a second frame is
+    assert tally.duplicated == {"agent": 1} and tally.relay_caught_up == 1

@@ -166,7 +166,8 @@ class RelayLedger:
     def __init__(self) -> None:
         self.chat_of: dict[str, int] = {}  # client id -> chat
         self.sent_at: dict[str, float] = {}  # client id -> when, until received
-        self.seen: dict[tuple[int, str], int] = {}  # (chat, client id) -> seq received
+        self.seen: dict[tuple[int, str], int] = {}  # (chat, client id) -> seq, any way
+        self.live: set[tuple[int, str]] = set()  # received as a frame on a socket
 
     def sent(self, client_id: str, chat_id: int) -> None:
         self.chat_of[client_id] = chat_id
@@ -179,12 +180,15 @@ class RelayLedger:
                 tally.relay_untimed += 1
 
     def received(self, chat_id: int, client_id: str, seq: int, tally: Tally) -> bool:
-        """True the first time an agent receives this message."""
+        """True the first time an agent's socket receives this message."""
         key = (chat_id, client_id)
-        if key in self.seen:
+        if key in self.live:
             tally.duplicate("agent", f"chat {chat_id} {client_id} seq {seq}, before seq "
                             f"{self.seen[key]}")
             return False
+        self.live.add(key)
+        if key in self.seen:  # read back from the history first; this frame came late
+            return True
         self.seen[key] = seq
         sent_at = self.sent_at.pop(client_id, None)
         if sent_at is not None:
