@@ -232,7 +232,16 @@ class ChatLoad:
     async def _agent_catch_up(self, agent: Agent) -> None:
         """What the console shows after a reload: each chat's messages, read again."""
         for chat_id in list(agent.chats):
-            for client_id, seq in await self._customer_messages(agent, chat_id):
+            for attempt in range(3):
+                try:
+                    messages = await self._customer_messages(agent, chat_id)
+                    break
+                except httpx.HTTPError as exc:  # a server far behind times out
+                    self.tally.problem(f"agent re-read: {exc!r}")
+                    await asyncio.sleep(1.0 + attempt)
+            else:
+                continue  # what it could not read counts as not delivered
+            for client_id, seq in messages:
                 self.relay.caught_up(chat_id, client_id, seq, self.tally)
 
     async def _customer_messages(self, agent: Agent, chat_id: int) -> list[tuple[str, int]]:
