@@ -163,6 +163,43 @@ def bench_suggest(
                       server_workers=server_workers)
 
 
+@bench_app.command("chat")
+def bench_chat(
+    url: Annotated[str, typer.Option(help="A running Kefu; default: start one.")] = "",
+    db: Annotated[str, typer.Option(help="sqlite or postgresql, for the server it starts.")] = (
+        "sqlite"),
+    connections: Annotated[int, typer.Option(help="Widget WebSockets to hold.")] = 1000,
+    seconds: Annotated[float, typer.Option(help="How long to drive the load.")] = 30.0,
+    bot_rate: Annotated[float, typer.Option(help="Bot questions per second.")] = 100.0,
+    relay_rate: Annotated[float, typer.Option(help="Customer messages to agents per "
+                                                   "second.")] = 500.0,
+    relay_chats: Annotated[int, typer.Option(help="Chats handed to agents (20 each).")] = 200,
+    drop_share: Annotated[float, typer.Option(help="Share of customers whose socket drops "
+                                                   "once and reconnects.")] = 0.05,
+    agent_reply_share: Annotated[float, typer.Option(help="Share of customer messages an "
+                                                          "agent answers.")] = 0.1,
+    ramp_rate: Annotated[float, typer.Option(help="New connections per second at most.")] = (
+        500.0),
+    deflate: Annotated[bool, typer.Option(help="Offer permessage-deflate, as browsers "
+                                               "do.")] = True,
+    seed: Annotated[int, typer.Option(help="Seed of the question sample and schedule.")] = 7,
+    agents_file: Annotated[Path | None, typer.Option(help="With --url: 'email password' per "
+                                                          "line, agents of the api team.")] = None,
+    server_pid: Annotated[int | None, typer.Option(help="With --url: the server's pid, for "
+                                                        "rss_mb.")] = None,
+) -> None:
+    """Widget WebSockets, bot questions, customer-agent relay and dropped sockets; prints
+    JSON (connections, bot_reply_p99_ms, relay_p99_ms, lost, duplicated, rss_mb) last."""
+    from kefu.bench.chat import run_chat_bench
+    from kefu.bench.chat_load import ChatBenchConfig
+
+    config = ChatBenchConfig(connections=connections, seconds=seconds, bot_rate=bot_rate,
+                             relay_rate=relay_rate, relay_chats=relay_chats,
+                             drop_share=drop_share, agent_reply_share=agent_reply_share,
+                             ramp_rate=ramp_rate, deflate=deflate, seed=seed)
+    run_chat_bench(config, url=url, db=db, agents_file=agents_file, server_pid=server_pid)
+
+
 @bench_app.command("index")
 def bench_index(
     articles: Annotated[int, typer.Option(help="Synthetic articles to index.")] = 10_000,

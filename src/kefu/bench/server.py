@@ -240,9 +240,11 @@ def process_tree_cpu(pid: int) -> float | None:
 
 
 @contextlib.contextmanager
-def server_process(desk: BenchDesk, *, workers: int, timeout: float = 120.0) -> Iterator[Server]:
-    """`python -m kefu.web.serve` (what `kefu run` starts) on a free local port."""
-    port = free_port()
+def server_process(desk: BenchDesk, *, workers: int, timeout: float = 120.0,
+                   port: int | None = None) -> Iterator[Server]:
+    """`python -m kefu.web.serve` (what `kefu run` starts) on `port`, or a free local one
+    (a caller that must put the address in the server's settings picks it first)."""
+    port = port or free_port()
     log = desk.data_dir / "server.log"
     # As `kefu run` serves (a socket per worker, no proxy headers), without the access log.
     cmd = [sys.executable, "-m", "kefu.web.serve", "--host", "127.0.0.1",
