@@ -15,13 +15,14 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 Subscriber = Callable[["Event"], None]
 # Writes the events it keeps (those without an id) in the session's transaction and
 # returns the list with their ids set; the others are returned unchanged.
 Recorder = Callable[[Session, list["Event"]], list["Event"]]
 _PENDING_KEY = "kefu_pending_events"
+_MARKS_KEY = "kefu_pending_marks"  # savepoint -> pending events before it
 _subscribers: dict[str, list[Subscriber]] = defaultdict(list)
 _recorders: list[Recorder] = []
 
@@ -67,6 +68,9 @@ def publish(item: Event) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _record(session: Session) -> None:
+    # SQLAlchemy calls this for a released SAVEPOINT too; only the real commit records.
+    if session.in_nested_transaction():
+        return
     pending: list[Event] | None = session.info.get(_PENDING_KEY)
     if not pending or not _recorders:
         return
@@ -81,14 +85,30 @@ def _record(session: Session) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _deliver(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released: the transaction itself may still roll back
     pending: list[Event] = session.info.pop(_PENDING_KEY, [])
     for item in pending:
         publish(item)
 
 
-@event.listens_for(Session, "after_rollback")
-def _discard(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)
+@event.listens_for(Session, "after_transaction_create")
+def _mark(session: Session, transaction: SessionTransaction) -> None:
+    """Where a savepoint began in the pending list, so its rollback drops only its own."""
+    if transaction.nested:
+        session.info.setdefault(_MARKS_KEY, {})[transaction] = len(
+            session.info.get(_PENDING_KEY, []))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _discard(session: Session, previous: SessionTransaction) -> None:
+    if previous.nested:
+        mark = session.info.get(_MARKS_KEY, {}).pop(previous, None)
+        if mark is not None:
+            del session.info.get(_PENDING_KEY, [])[mark:]
+    elif previous.parent is None:
+        session.info.pop(_PENDING_KEY, None)
+        session.info.pop(_MARKS_KEY, None)
 
 
 def with_id(item: Event, event_id: int) -> Event:

@@ -45,6 +45,7 @@ from kefu.web import (
     help_pages,
     kb_admin_pages,
     live,
+    logredact,
     macro_pages,
     mailbox_pages,
     portal_pages,
@@ -95,6 +96,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     app = FastAPI(title="Kefu", version="0.1.0", lifespan=lifespan,
                   docs_url="/docs", redoc_url=None, openapi_url="/openapi.json")
     app.state.settings = settings
+    logredact.install()  # the chat socket's token never reaches a log
     app.state.engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
                                    max_overflow=settings.db_max_overflow)
     app.state.session_factory = make_session_factory(app.state.engine)

@@ -10,7 +10,9 @@ queue or a Redis hiccup) makes the connection read the gap from the database.
 import asyncio
 import contextlib
 import json
+import logging
 import time
+from collections.abc import Coroutine
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -34,6 +36,7 @@ from kefu.web.deps import cookie_name
 from kefu.web.live import allowed_origins, origin_of
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
 
 MAX_FRAME = 16 * 1024
 MAX_ERRORS = 20  # bad frames before the socket is closed as abuse
@@ -196,9 +199,9 @@ async def _read_customer(ws: WebSocket, rt: Runtime, visitor: Customer, chat_id:
                                          limit=settings.chat_messages_per_minute,
                                          window_seconds=60):
                     raise KefuError("You are sending messages too fast. Please wait a moment.")
-                await customer_says(rt, chat_id=chat_id, customer=visitor,
-                                    client_id=str(frame.get("client_id", "")),
-                                    text=str(frame.get("text", "")))
+                await _finished(customer_says(rt, chat_id=chat_id, customer=visitor,
+                                              client_id=str(frame.get("client_id", "")),
+                                              text=str(frame.get("text", ""))))
             elif kind == "typing":
                 if time.monotonic() - last_typing > TYPING_EVERY:
                     last_typing = time.monotonic()
@@ -216,6 +219,25 @@ async def _read_customer(ws: WebSocket, rt: Runtime, visitor: Customer, chat_id:
             if errors >= MAX_ERRORS:
                 await ws.close(code=POLICY_VIOLATION)
                 return
+
+
+_inflight: set[asyncio.Task[Any]] = set()
+
+
+async def _finished(turn: Coroutine[Any, Any, Any]) -> Any:
+    """Run a conversation turn to its end even if the socket that asked goes meanwhile:
+    the customer's question is stored, so the bot's answer must follow (a reconnect
+    replays the question, and the widget does not ask again)."""
+    task = asyncio.ensure_future(turn)
+    _inflight.add(task)  # held, so the loop does not collect a task nobody awaits
+    task.add_done_callback(_settled)
+    return await asyncio.shield(task)
+
+
+def _settled(task: asyncio.Task[Any]) -> None:
+    _inflight.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("chat: a turn failed after its socket closed: %s", task.exception())
 
 
 def _parse(raw: str) -> dict[str, Any]:
