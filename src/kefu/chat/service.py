@@ -5,7 +5,7 @@ transaction and announces after commit (`kefu.chat.posting`)."""
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -121,10 +121,10 @@ async def add_customer_message(db: AsyncSession, store: FileStore, *, chat: Chat
     """Store what the customer wrote, once per client_id; secrets are masked first and
     the customer is warned on their own message."""
     external_id = f"{chat.ticket_id}:{checked_client_id(client_id)}"
-    stored = await _stored(db, external_id)
-    if stored is not None:
-        return Posted(stored, new=False)
     if chat.owner == Owner.ENDED:
+        stored = await _stored(db, external_id)  # a resend of what was sent before the end
+        if stored is not None:
+            return Posted(stored, new=False)
         raise Conflict("This chat has ended. Start a new one to ask something else.")
     cleaned = clean_inbound(db, clean_text(text), where="chat")
     meta = None
@@ -137,7 +137,7 @@ async def add_customer_message(db: AsyncSession, store: FileStore, *, chat: Chat
         async with db.begin_nested():
             message = await post(db, chat, author, cleaned.text, direction=Direction.IN,
                                  external_id=external_id, meta=meta)
-    except IntegrityError:  # the same client_id, stored by a concurrent resend
+    except IntegrityError:  # a resend: the client_id is stored (the savepoint undid the seq)
         again = await _stored(db, external_id)
         if again is None:
             raise
@@ -151,11 +151,13 @@ async def add_customer_message(db: AsyncSession, store: FileStore, *, chat: Chat
 
 
 async def _touch_ticket(db: AsyncSession, chat: Chat) -> None:
-    ticket = await db.get(Ticket, chat.ticket_id)
-    assert ticket is not None
-    ticket.updated_at = utcnow()
-    if ticket.status in (Status.PENDING_CUSTOMER, Status.RESOLVED):
-        ticket.status = Status.OPEN
+    """One UPDATE, not a load of the ticket with its customer, team and agent: this runs
+    for every line a customer types."""
+    waiting = Ticket.status.in_((Status.PENDING_CUSTOMER, Status.RESOLVED))
+    await db.execute(
+        update(Ticket).where(Ticket.id == chat.ticket_id)
+        .values(updated_at=utcnow(), status=case((waiting, Status.OPEN), else_=Ticket.status))
+        .execution_options(synchronize_session=False))
 
 
 async def end_chat(db: AsyncSession, chat: Chat, *, outcome: Outcome, by: str) -> None:
