@@ -8,19 +8,13 @@ from kefu.accounts.models import Agent, Team
 from kefu.chat import frames, routing
 from kefu.chat.models import Chat, Outcome, Owner
 from kefu.chat.posting import SYSTEM, Author, announce, post
-from kefu.chat.service import chat_state, checked_client_id, clean_text, end_chat
+from kefu.chat.service import checked_client_id, clean_text, end_chat, ticket_of
 from kefu.core.audit import record
 from kefu.core.clock import utcnow
 from kefu.core.errors import Conflict, Forbidden, NotFound
 from kefu.core.i18n import translate
 from kefu.security.content import check_agent_outbound
-from kefu.tickets.models import ChannelType, Direction, Status, Ticket, TicketMessage
-
-
-async def _ticket(db: AsyncSession, chat: Chat) -> Ticket:
-    ticket = await db.get(Ticket, chat.ticket_id)
-    assert ticket is not None
-    return ticket
+from kefu.tickets.models import ChannelType, Direction, Status, TicketMessage
 
 
 def _must_own(chat: Chat, agent: Agent) -> None:
@@ -30,14 +24,14 @@ def _must_own(chat: Chat, agent: Agent) -> None:
 
 async def accept(db: AsyncSession, chat: Chat, agent: Agent) -> None:
     await routing.accept(db, chat, agent)
-    ticket = await _ticket(db, chat)
+    ticket = await ticket_of(db, chat)
     ticket.assignee_id, ticket.status, ticket.updated_at = agent.id, Status.OPEN, utcnow()
     record(db, actor=("agent", agent.id), action="chat.accepted",
            target=("ticket", ticket.reference))
     await post(db, chat, SYSTEM, translate(chat.lang, "%(name)s has joined the chat.")
                % {"name": agent.name}, direction=Direction.OUT)
     announce(db, frames.CHAT_STATE, chat, extra_keys=(frames.team_key(chat.team_id),),
-             state={**chat_state(chat, ticket.reference), "agent_name": agent.name})
+             state=frames.chat_frame(chat, reference=ticket.reference, agent_name=agent.name))
     await routing.announce_queue(db, chat.team_id)
 
 
@@ -65,7 +59,7 @@ async def agent_message(db: AsyncSession, chat: Chat, agent: Agent, *, text: str
     except IntegrityError as exc:
         raise Conflict("That message was already sent.") from exc
     assert message is not None
-    ticket = await _ticket(db, chat)
+    ticket = await ticket_of(db, chat)
     now = utcnow()
     ticket.updated_at = now
     if not internal:
@@ -82,7 +76,7 @@ async def convert(db: AsyncSession, chat: Chat, agent: Agent) -> str:
     """The chat needs investigation: it ends as a chat and goes on as the agent's open
     ticket; the customer is told the reference and follows it in My tickets or by email."""
     _must_own(chat, agent)
-    ticket = await _ticket(db, chat)
+    ticket = await ticket_of(db, chat)
     await post(db, chat, SYSTEM, translate(
         chat.lang, "We need a little more time to look into this. We will continue by ticket "
         "%(ref)s and reply by email or in My tickets.") % {"ref": ticket.reference},
@@ -96,7 +90,7 @@ async def transfer(db: AsyncSession, chat: Chat, agent: Agent, *, team_slug: str
                    to_agent_id: int | None = None) -> None:
     """Back to a team's queue (that team's), or offered straight to one agent."""
     _must_own(chat, agent)
-    ticket = await _ticket(db, chat)
+    ticket = await ticket_of(db, chat)
     target: Agent | None = None
     team_id = chat.team_id
     if to_agent_id is not None:
@@ -127,5 +121,5 @@ async def transfer(db: AsyncSession, chat: Chat, agent: Agent, *, team_slug: str
                direction=Direction.OUT)
     announce(db, frames.CHAT_STATE, chat, extra_keys=(frames.team_key(team_id),
                                                       frames.agent_key(agent.id)),
-             state=chat_state(chat, ticket.reference))
+             state=frames.chat_frame(chat, reference=ticket.reference))
     await routing.announce_queue(db, team_id)

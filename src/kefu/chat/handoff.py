@@ -16,11 +16,11 @@ from kefu.chat.hours import is_open
 from kefu.chat.models import Chat, Owner
 from kefu.chat.posting import SYSTEM, announce, post
 from kefu.chat.routing import announce_queue, online_agents
-from kefu.chat.service import TYPE_TITLES, chat_state, reveal_to_agents
+from kefu.chat.service import TYPE_TITLES, reveal_to_agents, ticket_of
 from kefu.core.audit import record
 from kefu.core.clock import utcnow
 from kefu.core.i18n import translate
-from kefu.tickets.models import PRIORITY_RANK, Direction, Priority, Status, Ticket, TicketMessage
+from kefu.tickets.models import PRIORITY_RANK, Direction, Priority, Status, TicketMessage
 
 SECURITY_TEAM = "security"
 
@@ -52,8 +52,7 @@ async def hand_over(db: AsyncSession, chat: Chat, *, reason: str, urgent: bool =
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         return False
     await db.refresh(chat)
-    ticket = await db.get(Ticket, chat.ticket_id)
-    assert ticket is not None
+    ticket = await ticket_of(db, chat)
     ticket.team_id, ticket.status, ticket.updated_at = team_id, Status.NEW, now
     if urgent:
         ticket.priority, ticket.priority_rank = Priority.URGENT, PRIORITY_RANK[Priority.URGENT]
@@ -69,7 +68,7 @@ async def hand_over(db: AsyncSession, chat: Chat, *, reason: str, urgent: bool =
                            "will reply by email.")
     await post(db, chat, SYSTEM, notice, direction=Direction.OUT)
     announce(db, frames.CHAT_STATE, chat, extra_keys=(frames.team_key(team_id),),
-             state=chat_state(chat, ticket.reference))
+             state=frames.chat_frame(chat, reference=ticket.reference))
     await announce_queue(db, team_id)
     return True
 

@@ -115,6 +115,12 @@ async def _stored(db: AsyncSession, external_id: str) -> TicketMessage | None:
     ).scalar_one_or_none()
 
 
+async def ticket_of(db: AsyncSession, chat: Chat) -> Ticket:
+    ticket = await db.get(Ticket, chat.ticket_id)
+    assert ticket is not None  # a chat row is its ticket's, by foreign key
+    return ticket
+
+
 async def add_customer_message(db: AsyncSession, store: FileStore, *, chat: Chat,
                                customer: Customer, client_id: str, text: str,
                                file: CheckedFile | None = None) -> Posted:
@@ -169,8 +175,7 @@ async def end_chat(db: AsyncSession, chat: Chat, *, outcome: Outcome, by: str) -
     now = utcnow()
     chat.owner, chat.outcome, chat.ended_at, chat.updated_at = Owner.ENDED, outcome, now, now
     chat.offered_agent_id = None
-    ticket = await db.get(Ticket, chat.ticket_id)
-    assert ticket is not None
+    ticket = await ticket_of(db, chat)
     if outcome in (Outcome.BOT_RESOLVED, Outcome.RESOLVED, Outcome.ABANDONED):
         ticket.status, ticket.resolved_at = Status.RESOLVED, now
     ticket.updated_at = now
@@ -178,7 +183,7 @@ async def end_chat(db: AsyncSession, chat: Chat, *, outcome: Outcome, by: str) -
            detail={"outcome": outcome, "owner_was": was})
     await post(db, chat, SYSTEM, translate(chat.lang, "This chat has ended. How did we do? "
                                            "Please rate it below."), direction=Direction.OUT)
-    announce(db, frames.CHAT_STATE, chat, state=chat_state(chat, ticket.reference))
+    announce(db, frames.CHAT_STATE, chat, state=frames.chat_frame(chat, reference=ticket.reference))
 
 
 def reveal_to_agents(db: AsyncSession, ticket: Ticket) -> None:
@@ -190,10 +195,6 @@ def reveal_to_agents(db: AsyncSession, ticket: Ticket) -> None:
                 assignee_id=None)
 
 
-def chat_state(chat: Chat, reference: str) -> dict[str, object]:
-    return frames.chat_frame(chat, reference=reference)
-
-
 async def rate(db: AsyncSession, chat: Chat, *, score: int, comment: str) -> None:
     if chat.owner != Owner.ENDED:
         raise Conflict("You can rate the chat once it has ended.")
@@ -202,8 +203,7 @@ async def rate(db: AsyncSession, chat: Chat, *, score: int, comment: str) -> Non
     if not 1 <= score <= 5:
         raise InvalidInput("The rating is 1 to 5.")
     chat.rating = score
-    ticket = await db.get(Ticket, chat.ticket_id)
-    assert ticket is not None
+    ticket = await ticket_of(db, chat)
     if ticket.rating is None:
         ticket.rating = score
         ticket.rating_comment = (clean_inbound(db, clean_text(comment), where="rating").text
@@ -218,8 +218,7 @@ async def leave_message(db: AsyncSession, store: FileStore, *, chat: Chat, custo
     its reference (and an email with it)."""
     if chat.owner == Owner.ENDED:
         raise Conflict("This chat has ended. Start a new one to ask something else.")
-    ticket = await db.get(Ticket, chat.ticket_id)
-    assert ticket is not None
+    ticket = await ticket_of(db, chat)
     customer = await db.merge(customer)  # the visitor may come from another session
     if customer.email is None:
         taken = (await db.execute(select(Customer.id).where(Customer.email == email))).first()

@@ -12,7 +12,7 @@ from kefu.chat import service
 from kefu.chat.conversation import Runtime, chat_of, customer_says, dispatch_team, feedback
 from kefu.chat.frames import message_frame
 from kefu.chat.handoff import hand_over
-from kefu.chat.models import Chat, Outcome, Owner, ProblemType
+from kefu.chat.models import Chat, ChatSite, Outcome, Owner, ProblemType
 from kefu.chat.queries import chat_view, messages_after
 from kefu.chat.sites import SignedUid, site_by_key, verified_uid
 from kefu.chat.transcript import send_transcript
@@ -95,10 +95,10 @@ Visitor = Annotated[Customer, Depends(current_visitor)]
 Rt = Annotated[Runtime, Depends(runtime)]
 
 
-def _origin_allowed(request: Request, origins: str) -> None:
-    allowed = origins.split()
+def _origin_allowed(request: Request, site: ChatSite) -> None:
+    """A browser's page must be one of the site's; an app sends no Origin."""
     origin = request.headers.get("origin")
-    if allowed and origin is not None and origin not in allowed:
+    if origin is not None and not site.allows_origin(origin):
         raise Forbidden("This site may not use this chat.")
 
 
@@ -106,7 +106,7 @@ def _origin_allowed(request: Request, origins: str) -> None:
 async def visitors(body: VisitorIn, request: Request, db: DbSession, settings: Settings,
                    limiter: Limiter) -> dict[str, Any]:
     site = await site_by_key(db, body.site)
-    _origin_allowed(request, site.origins)
+    _origin_allowed(request, site)
     signed = (SignedUid(body.uid, body.expires or 0, body.signature or "")
               if body.uid else None)
     uid = verified_uid(site, signed)
@@ -128,7 +128,7 @@ async def visitors(body: VisitorIn, request: Request, db: DbSession, settings: S
 async def start(body: ChatIn, request: Request, db: DbSession, settings: Settings,
                 limiter: Limiter, visitor: Visitor, rt: Rt) -> dict[str, Any]:
     site = await site_by_key(db, body.site)
-    _origin_allowed(request, site.origins)
+    _origin_allowed(request, site)
     if await service.open_chat_of(db, visitor) is None:
         await enforce(limiter, f"chat-start:{client_ip(request)}",
                       limit=settings.chat_chats_per_ip_hour, window_seconds=3600)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kefu.accounts import sessions
 from kefu.accounts.models import Agent
 from kefu.chat import frames
+from kefu.chat.agents import agent_message
 from kefu.chat.conversation import Runtime, chat_of, customer_says
 from kefu.chat.models import Chat, ChatSite
 from kefu.chat.queries import chat_view, messages_after
@@ -307,8 +308,6 @@ async def agent_socket(ws: WebSocket) -> None:
 
 
 async def _read_agent(ws: WebSocket, rt: Runtime, agent: Agent) -> None:
-    from kefu.chat.agents import agent_message
-
     errors = 0
     while True:
         raw = await ws.receive_text()
